@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARCHIVE_DB ?= examples/demo.db
+SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
+
+.PHONY: install system-deps demo test benchmark clean
+
+$(BIN)/archive: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/archive
+
+install: $(BIN)/archive
+
+# Tools the tests drive for real (speech synthesis, audio editing, a browser).
+system-deps:
+	@missing=""; for tool in espeak-ng sox ffmpeg chromium; do \
+	  command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing" >&2; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+demo: install
+	$(BIN)/archive ingest examples/narrated-archive.mp3 --notes examples/narrated-archive-notes.txt \
+	  --id example:narrated-archive --db $(ARCHIVE_DB)
+	$(BIN)/archive chapters example:narrated-archive --db $(ARCHIVE_DB)
+	$(BIN)/archive search '"full text"' --db $(ARCHIVE_DB)
+	$(BIN)/archive serve --db $(ARCHIVE_DB)
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+benchmark: install
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) *.egg-info examples/demo.db test-artifacts

@@ -1,0 +1,122 @@
+"""Write an aligned episode to the archive: one transaction per episode.
+
+Storing an episode that is already there replaces it whole. If anything fails (or the
+process is killed) part-way, SQLite rolls the transaction back and the archive is as
+it was before.
+"""
+
+from __future__ import annotations
+
+import datetime
+from itertools import count
+
+import sqlite_utils
+
+from pipeline.records import AlignedEpisode, Chapter, Segment, Word
+
+
+def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
+    with db.atomic():
+        delete_episode(db, episode.id)
+        db["episodes"].insert(_episode_row(episode))
+        segment_ids = count(_next_id(db, "segments"))
+        word_ids = count(_next_id(db, "words"))
+        segment_positions = count()
+        for chapter in episode.chapters:
+            chapter_id = db["chapters"].insert(_chapter_row(episode.id, chapter)).last_pk
+            segment_rows, word_rows = [], []
+            for segment in chapter.segments:
+                segment_id = next(segment_ids)
+                segment_rows.append(
+                    _segment_row(
+                        episode.id, chapter_id, segment_id, next(segment_positions), segment
+                    )
+                )
+                word_rows.extend(
+                    _word_row(episode.id, segment_id, next(word_ids), position, word)
+                    for position, word in enumerate(segment.words)
+                )
+            _insert_rows(db, "segments", segment_rows)
+            _insert_rows(db, "words", word_rows)
+
+
+def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
+    """Remove an episode and everything under it; the FTS triggers follow."""
+    with db.atomic():
+        existed = db.execute("select 1 from episodes where id = ?", [episode_id]).fetchone()
+        for table in ("words", "segments", "chapters"):
+            db.execute(f"delete from [{table}] where episode_id = ?", [episode_id])
+        db.execute("delete from episodes where id = ?", [episode_id])
+    return existed is not None
+
+
+def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
+    if rows:
+        db[table].insert_all(rows, batch_size=500)
+
+
+def _next_id(db: sqlite_utils.Database, table: str) -> int:
+    return db.execute(f"select coalesce(max(id), 0) + 1 from [{table}]").fetchone()[0]
+
+
+def _episode_row(episode: AlignedEpisode) -> dict:
+    return {
+        "id": episode.id,
+        "title": episode.title,
+        "show": episode.show,
+        "description": episode.description,
+        "published": episode.published,
+        "audio_path": episode.audio.path,
+        "audio_url": episode.audio_url,
+        "audio_sha256": episode.audio.sha256,
+        "duration": episode.audio.duration,
+        "language": episode.transcript.language,
+        "model": episode.transcript.model,
+        "transcribed_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "outline_source": episode.outline_source,
+        "outline_offset": episode.outline_offset,
+    }
+
+
+def _chapter_row(episode_id: str, chapter: Chapter) -> dict:
+    return {
+        "episode_id": episode_id,
+        "position": chapter.position,
+        "title": chapter.title,
+        "start": chapter.start,
+        "end": chapter.end,
+        "stated_start": chapter.stated_start,
+        "confidence": chapter.confidence,
+        "text": chapter.text,
+    }
+
+
+def _segment_row(
+    episode_id: str, chapter_id: int, segment_id: int, position: int, segment: Segment
+) -> dict:
+    return {
+        "id": segment_id,
+        "episode_id": episode_id,
+        "chapter_id": chapter_id,
+        "position": position,
+        "start": segment.start,
+        "end": segment.end,
+        "text": segment.text,
+        "avg_logprob": segment.avg_logprob,
+        "no_speech_prob": segment.no_speech_prob,
+    }
+
+
+def _word_row(episode_id: str, segment_id: int, word_id: int, position: int, word: Word) -> dict:
+    return {
+        "id": word_id,
+        "segment_id": segment_id,
+        "episode_id": episode_id,
+        "position": position,
+        "start": word.start,
+        "end": word.end,
+        "word": word.word,
+        "probability": word.probability,
+    }

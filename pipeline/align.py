@@ -1,0 +1,144 @@
+"""Place the outline's chapters on the audio and put every segment in one of them.
+
+A segment that straddles a chapter start is split there at a word boundary: each word
+goes to the chapter its midpoint falls in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import groupby
+
+from .records import AlignedEpisode, AudioInfo, Chapter, Outline, OutlineEntry, Segment, Transcript
+from .sentences import join_words
+from .timefmt import format_clock
+
+
+def plan_chapters(
+    outline: Outline, duration: float, opening_title: str
+) -> tuple[list[Chapter], list[str]]:
+    """Chapters at the outline's stated times, tidied, with the warnings that tidying raised.
+
+    Nothing is dropped: chapters out of order are sorted, chapters stated at the same
+    time are merged, chapters stated past the end are kept, empty, at the end.
+    """
+    warnings = list(outline.warnings)
+    entries = _titled(outline.entries, warnings)
+    entries = _in_time_order(entries, warnings)
+    entries = _merged_duplicates(entries, warnings)
+    chapters: list[Chapter] = []
+    if not entries or entries[0].start > 0:
+        chapters.append(Chapter(0, opening_title, 0.0, duration, stated_start=None))
+    for entry in entries:
+        start = entry.start
+        if start >= duration:
+            warnings.append(
+                f"{_where(entry)}: '{entry.title}' starts at {format_clock(start)}, after "
+                f"the audio ends ({format_clock(duration)}); kept as an empty chapter at the end"
+            )
+            start = duration
+        chapters.append(
+            Chapter(len(chapters), entry.title, start, duration, entry.start, hidden=entry.hidden)
+        )
+    for chapter, following in zip(chapters, chapters[1:]):
+        chapter.end = following.start
+    return chapters, warnings
+
+
+def assign_segments(chapters: list[Chapter], segments: list[Segment]) -> None:
+    """Give each chapter its segments, splitting any segment that crosses a chapter start."""
+    starts = [chapter.start for chapter in chapters]
+    for chapter in chapters:
+        chapter.segments = []
+    for segment in segments:
+        for index, piece in _split_by_chapter(segment, starts):
+            chapters[index].segments.append(piece)
+
+
+def chapter_index_at(starts: list[float], seconds: float) -> int:
+    """The chapter playing at ``seconds``: the last one started by then."""
+    return max(0, bisect_right(starts, seconds) - 1)
+
+
+def _split_by_chapter(segment: Segment, starts: list[float]):
+    if not segment.words:
+        midpoint = (segment.start + segment.end) / 2
+        yield chapter_index_at(starts, midpoint), segment
+        return
+    by_chapter = groupby(
+        segment.words, key=lambda word: chapter_index_at(starts, (word.start + word.end) / 2)
+    )
+    groups = [(index, list(words)) for index, words in by_chapter]
+    if len(groups) == 1:
+        yield groups[0][0], segment
+        return
+    for index, words in groups:
+        yield (
+            index,
+            Segment(
+                start=words[0].start,
+                end=words[-1].end,
+                text=join_words(words),
+                words=words,
+                avg_logprob=segment.avg_logprob,
+                no_speech_prob=segment.no_speech_prob,
+            ),
+        )
+
+
+def _titled(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:
+    for number, entry in enumerate(entries, start=1):
+        if not entry.title.strip():
+            entry.title = f"Chapter {number}"
+            warnings.append(f"{_where(entry)}: empty title; named '{entry.title}'")
+    return entries
+
+
+def _in_time_order(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:
+    for previous, entry in zip(entries, entries[1:]):
+        if entry.start < previous.start:
+            warnings.append(
+                f"{_where(entry)}: '{entry.title}' at {format_clock(entry.start)} comes after "
+                f"'{previous.title}' at {format_clock(previous.start)}; sorted into time order"
+            )
+    return sorted(entries, key=lambda entry: entry.start)
+
+
+def _merged_duplicates(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:
+    merged: list[OutlineEntry] = []
+    for entry in entries:
+        if merged and entry.start == merged[-1].start:
+            kept = merged[-1]
+            warnings.append(
+                f"{_where(entry)}: '{entry.title}' has the same time as '{kept.title}' "
+                f"({format_clock(entry.start)}); merged into one chapter"
+            )
+            kept.title = f"{kept.title} / {entry.title}"
+            continue
+        merged.append(entry)
+    return merged
+
+
+def _where(entry: OutlineEntry) -> str:
+    return f"outline line {entry.line}" if entry.line else "outline"
+
+
+def align_episode(
+    episode_id: str,
+    title: str,
+    audio: AudioInfo,
+    transcript: Transcript,
+    outline: Outline,
+) -> tuple[AlignedEpisode, list[str]]:
+    """The episode with its chapters placed and filled; warnings about the outline beside it."""
+    chapters, warnings = plan_chapters(outline, audio.duration, opening_title=title)
+    assign_segments(chapters, transcript.segments)
+    episode = AlignedEpisode(
+        id=episode_id,
+        title=title,
+        audio=audio,
+        transcript=transcript,
+        chapters=chapters,
+        outline_source=outline.source,
+    )
+    return episode, warnings

@@ -1,0 +1,348 @@
+"""The ``archive`` command: the only module that talks to the terminal."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from db.read import EpisodeNotFound, episode_chapters, find_episode, list_episodes
+from db.schema import ArchiveError, open_archive
+from db.search import SearchQueryError, search_segments
+from db.store import store_episode
+
+from .audio import AudioError
+from .ingest import EpisodeRequest, prepare_episode
+from .outline import OutlineError, no_outline, read_notes
+from .timefmt import format_clock, format_timestamp
+from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscribeError, Transcriber
+
+FAILURES = (AudioError, OutlineError, TranscribeError, ArchiveError)
+
+
+def db_option(command):
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        envvar="ARCHIVE_DB",
+        default="archive.db",
+        show_default=True,
+        help="Archive database file (or set $ARCHIVE_DB).",
+    )(command)
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
+
+
+def echo_error(message: str) -> None:
+    click.echo(click.style("Error: ", fg="red") + message, err=True)
+
+
+def echo_warning(message: str) -> None:
+    click.echo(click.style("Warning: ", fg="yellow") + message, err=True)
+
+
+def open_existing(db_path: str):
+    try:
+        return open_archive(db_path, create=False)
+    except ArchiveError as ex:
+        raise click.ClickException(str(ex)) from None
+
+
+@click.group()
+@click.version_option(package_name="transcript-archive")
+def cli():
+    """Search what was said in spoken audio, chapter by chapter.
+
+    \b
+    archive ingest episode.mp3 --notes notes.txt
+    archive search "unilateral pause"
+    archive serve
+    """
+
+
+@cli.command()
+@click.argument("audio", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--notes",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Show notes with the chapter outline, e.g. lines like '(05:32) How it started'.",
+)
+@click.option("--title", help="Episode title (default: the file's title tag, else its name).")
+@click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
+@click.option(
+    "--model",
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="faster-whisper model name or local model folder.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="auto picks CUDA when present, else CPU.",
+)
+@click.option(
+    "--compute-type",
+    default="auto",
+    show_default=True,
+    help="CTranslate2 compute type: auto (int8 on CPU, float16 on CUDA), int8, float16, ...",
+)
+@click.option("--language", help="Spoken language code (default: detect; 'en' for .en models).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=0),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@json_option
+@db_option
+def ingest(
+    audio,
+    notes,
+    title,
+    episode_id,
+    model,
+    device,
+    compute_type,
+    language,
+    batch_size,
+    quiet,
+    as_json,
+    db_path,
+):
+    """Transcribe, align and store one or more episodes.
+
+    \b
+    archive ingest episode.mp3 --notes notes.txt --title "RSP v3: my takes"
+    archive ingest talks/*.m4a
+
+    Each episode is stored in one transaction: a failed or interrupted ingest leaves
+    the archive as it was. Ingesting the same audio again replaces that episode.
+    """
+    if len(audio) > 1 and (notes or title or episode_id):
+        raise click.UsageError("--notes, --title and --id describe one episode: give one AUDIO")
+    try:
+        outline = read_notes(notes) if notes else no_outline()
+        db = open_archive(db_path)
+    except FAILURES as ex:
+        raise click.ClickException(str(ex)) from None
+    load_transcriber = functools.cache(
+        lambda: Transcriber(model=model, device=device, compute_type=compute_type)
+    )
+    stored, failed = [], 0
+    for path in audio:
+        request = EpisodeRequest(path, outline, title, episode_id, language, batch_size)
+        try:
+            episode = _prepare_with_progress(request, load_transcriber, quiet)
+            store_episode(db, episode)
+        except FAILURES as ex:
+            echo_error(str(ex))
+            failed += 1
+            continue
+        stored.append(_episode_summary(episode))
+        click.echo(
+            f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
+            f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}",
+            err=True,
+        )
+    if as_json:
+        click.echo(json.dumps(stored, indent=2))
+    else:
+        for summary in stored:
+            click.echo(summary["id"])
+    if failed:
+        raise click.ClickException(f"{failed} of {len(audio)} files could not be ingested")
+
+
+def _prepare_with_progress(request, load_transcriber, quiet):
+    bar = None
+    done = 0.0
+
+    def start(duration):
+        nonlocal bar
+        if not quiet:
+            bar = click.progressbar(
+                length=max(1, round(duration)),
+                label=f"transcribing {Path(request.audio_path).name}",
+                file=sys.stderr,
+                show_percent=True,
+                show_eta=True,
+            )
+            bar.__enter__()
+
+    def progress(seconds):
+        nonlocal done
+        if bar is not None and round(seconds) > done:
+            bar.update(round(seconds) - done)
+            done = round(seconds)
+
+    try:
+        episode = prepare_episode(
+            request, load_transcriber, warn=echo_warning, on_start=start, on_progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    transcript = episode.transcript
+    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0
+    click.echo(
+        f"transcribed {format_clock(transcript.duration)} of audio in "
+        f"{format_clock(transcript.elapsed)} ({speed:.1f}x real time)",
+        err=True,
+    )
+    return episode
+
+
+def _episode_summary(episode) -> dict:
+    return {
+        "id": episode.id,
+        "title": episode.title,
+        "duration": episode.audio.duration,
+        "chapters": len(episode.chapters),
+        "segments": sum(len(chapter.segments) for chapter in episode.chapters),
+    }
+
+
+@cli.command()
+@json_option
+@db_option
+def episodes(as_json, db_path):
+    """List the episodes in the archive.
+
+    \b
+    archive episodes
+    archive episodes --json
+    """
+    rows = list_episodes(open_existing(db_path))
+    if as_json:
+        keys = ("id", "title", "duration", "chapters", "segments")
+        click.echo(json.dumps([{key: row[key] for key in keys} for row in rows], indent=2))
+        return
+    print_table(
+        ["id", "duration", "chapters", "segments", "title"],
+        [
+            [
+                row["id"],
+                format_clock(row["duration"]),
+                row["chapters"],
+                row["segments"],
+                row["title"],
+            ]
+            for row in rows
+        ],
+    )
+
+
+@cli.command()
+@click.argument("episode")
+@json_option
+@db_option
+def chapters(episode, as_json, db_path):
+    """Show an episode's chapters as aligned to its audio.
+
+    \b
+    archive chapters sha256:38943d2e2b459189
+    archive chapters sha256:3894 --json
+
+    EPISODE is an episode id or a prefix that only it has.
+    """
+    db = open_existing(db_path)
+    try:
+        row = find_episode(db, episode)
+    except EpisodeNotFound as ex:
+        raise click.ClickException(str(ex)) from None
+    rows = episode_chapters(db, row["id"])
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(
+        f"{row['title']} ({format_clock(row['duration'])}, outline from {row['outline_source']}, "
+        f"offset {row['outline_offset'] or 0:+.1f} s)",
+        err=True,
+    )
+    print_table(
+        ["#", "stated", "start", "end", "confidence", "title"],
+        [
+            [
+                chapter["position"],
+                format_clock(chapter["stated_start"]),
+                format_clock(chapter["start"]),
+                format_clock(chapter["end"]),
+                "-" if chapter["confidence"] is None else f"{chapter['confidence']:.2f}",
+                chapter["title"],
+            ]
+            for chapter in rows
+        ],
+    )
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--episode", help="Only search this episode (id).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@json_option
+@db_option
+def search(query, episode, limit, as_json, db_path):
+    """Find where something was said, best matches first.
+
+    \b
+    archive search "unilateral pause"
+    archive search '"ask not" OR countr*' --limit 5 --json
+
+    QUERY uses SQLite FTS5 syntax: "exact phrase", prefix*, AND, OR, NOT.
+    """
+    db = open_existing(db_path)
+    try:
+        hits = search_segments(db, query, episode=episode, limit=limit)
+    except SearchQueryError as ex:
+        raise click.ClickException(str(ex)) from None
+    if as_json:
+        click.echo(json.dumps([{k: v for k, v in hit.items()} for hit in hits], indent=2))
+        return
+    if not hits:
+        click.echo(f"no matches for {query!r}", err=True)
+    for hit in hits:
+        snippet = hit["snippet"].replace("<mark>", "\x1b[1;33m").replace("</mark>", "\x1b[0m")
+        click.echo(
+            f"[{format_timestamp(hit['start'])}] {hit['episode_title']} › "
+            f"{hit['chapter_title']}  ({hit['episode_id']})"
+        )
+        click.echo(f"    {snippet}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8001, show_default=True)
+@db_option
+def serve(host, port, db_path):
+    """Share the archive read-only through Datasette.
+
+    \b
+    archive serve
+    archive serve --db talks.db --port 8080
+    """
+    from db.serve import serve_archive
+
+    open_existing(db_path).close()
+    serve_archive(db_path, host=host, port=port)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    cells = [[str(value) for value in row] for row in rows]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    for row in [headers] + cells:
+        line = "  ".join(value.ljust(width) for value, width in zip(row, widths))
+        click.echo(line.rstrip())

@@ -1,0 +1,96 @@
+"""Plain records passed between the pipeline stages.
+
+Each stage is a function over these dataclasses; only ``db/`` turns them into rows.
+Times are seconds from the start of the audio file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AudioInfo:
+    path: str
+    sha256: str
+    duration: float  # seconds actually decoded
+    declared_duration: float | None  # what the container claims, when it says
+    title: str | None = None  # the file's own title tag, if any
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OutlineEntry:
+    """One chapter as an outline states it, before alignment."""
+
+    title: str
+    start: float | None  # stated start; None when the outline gives no time
+    hidden: bool = False  # Podcasting 2.0 ``"toc": false``
+    line: int | None = None  # where it was found, for messages
+
+
+@dataclass
+class Outline:
+    entries: list[OutlineEntry]
+    source: str  # 'notes', 'chapters-json', 'id3', 'none', ...
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str  # as whisper writes it, leading space included
+    probability: float
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+
+
+@dataclass
+class Transcript:
+    segments: list[Segment]
+    language: str | None
+    duration: float  # seconds of audio transcribed
+    model: str
+    elapsed: float = 0.0  # wall-clock seconds spent transcribing
+
+
+@dataclass
+class Chapter:
+    """A chapter placed on the audio, with the segments that fall in it."""
+
+    position: int
+    title: str
+    start: float
+    end: float
+    stated_start: float | None
+    confidence: float | None = None
+    hidden: bool = False
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(segment.text for segment in self.segments)
+
+
+@dataclass
+class AlignedEpisode:
+    id: str
+    title: str
+    audio: AudioInfo
+    transcript: Transcript
+    chapters: list[Chapter]
+    outline_source: str
+    outline_offset: float = 0.0
+    show: str | None = None
+    description: str | None = None
+    published: str | None = None
+    audio_url: str | None = None
