@@ -100,6 +100,12 @@ def m002_full_text_search(db: sqlite_utils.Database) -> None:
     db["chapters"].enable_fts(["title", "text"], create_triggers=True, tokenize=FTS_TOKENIZER)
 
 
+@migrations()
+def m003_hidden_chapters(db: sqlite_utils.Database) -> None:
+    """Chapters an outline keeps out of its table of contents (Podcasting 2.0 ``toc: false``)."""
+    db["chapters"].add_column("hidden", int, not_null_default=0)
+
+
 class ArchiveError(Exception):
     """The archive file cannot be used; the message says why, in one line."""
 

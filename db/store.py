@@ -90,6 +90,7 @@ def _chapter_row(episode_id: str, chapter: Chapter) -> dict:
         "stated_start": chapter.stated_start,
         "confidence": chapter.confidence,
         "text": chapter.text,
+        "hidden": int(chapter.hidden),
     }
 
 

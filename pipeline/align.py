@@ -120,7 +120,7 @@ def _merged_duplicates(entries: list[OutlineEntry], warnings: list[str]) -> list
 
 
 def _where(entry: OutlineEntry) -> str:
-    return f"outline line {entry.line}" if entry.line else "outline"
+    return entry.where or "outline"
 
 
 def align_episode(
@@ -128,10 +128,10 @@ def align_episode(
     title: str,
     audio: AudioInfo,
     transcript: Transcript,
-    outline: Outline,
+    outline_source: str,
+    chapters: list[Chapter],
 ) -> tuple[AlignedEpisode, list[str]]:
-    """The episode with its chapters placed and filled; warnings about the outline beside it."""
-    chapters, warnings = plan_chapters(outline, audio.duration, opening_title=title)
+    """The episode with its planned chapters filled; notes about the alignment beside it."""
     assign_segments(chapters, transcript.segments)
     episode = AlignedEpisode(
         id=episode_id,
@@ -139,6 +139,6 @@ def align_episode(
         audio=audio,
         transcript=transcript,
         chapters=chapters,
-        outline_source=outline.source,
+        outline_source=outline_source,
     )
-    return episode, warnings
+    return episode, []

@@ -15,12 +15,13 @@ from db.search import SearchQueryError, search_segments
 from db.store import store_episode
 
 from .audio import AudioError
-from .ingest import EpisodeRequest, prepare_episode
-from .outline import OutlineError, no_outline, read_notes
+from .chapters_json import read_chapters_json
+from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
+from .outline import OutlineError, read_notes
 from .timefmt import format_clock, format_timestamp
 from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscribeError, Transcriber
 
-FAILURES = (AudioError, OutlineError, TranscribeError, ArchiveError)
+FAILURES = (AudioError, OutlineError, StrictOutlineError, TranscribeError, ArchiveError)
 
 
 def db_option(command):
@@ -73,6 +74,17 @@ def cli():
     type=click.Path(exists=True, dir_okay=False),
     help="Show notes with the chapter outline, e.g. lines like '(05:32) How it started'.",
 )
+@click.option(
+    "--chapters",
+    "chapters_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Podcasting 2.0 chapters JSON (preferred over --notes and embedded chapters).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an episode whose outline needs fixing (out of order, duplicates, ...).",
+)
 @click.option("--title", help="Episode title (default: the file's title tag, else its name).")
 @click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
 @click.option(
@@ -108,6 +120,8 @@ def cli():
 def ingest(
     audio,
     notes,
+    chapters_file,
+    strict,
     title,
     episode_id,
     model,
@@ -128,10 +142,12 @@ def ingest(
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
     """
-    if len(audio) > 1 and (notes or title or episode_id):
-        raise click.UsageError("--notes, --title and --id describe one episode: give one AUDIO")
+    if len(audio) > 1 and (notes or chapters_file or title or episode_id):
+        raise click.UsageError(
+            "--notes, --chapters, --title and --id describe one episode: give one AUDIO"
+        )
     try:
-        outline = read_notes(notes) if notes else no_outline()
+        outline = read_outline(notes, chapters_file)
         db = open_archive(db_path)
     except FAILURES as ex:
         raise click.ClickException(str(ex)) from None
@@ -140,7 +156,9 @@ def ingest(
     )
     stored, failed = [], 0
     for path in audio:
-        request = EpisodeRequest(path, outline, title, episode_id, language, batch_size)
+        request = EpisodeRequest(
+            path, outline, title, episode_id, language, batch_size, strict=strict
+        )
         try:
             episode = _prepare_with_progress(request, load_transcriber, quiet)
             store_episode(db, episode)
@@ -161,6 +179,15 @@ def ingest(
             click.echo(summary["id"])
     if failed:
         raise click.ClickException(f"{failed} of {len(audio)} files could not be ingested")
+
+
+def read_outline(notes, chapters_file):
+    """The outline the user named: chapters JSON first, then notes; None: look in the audio."""
+    if chapters_file:
+        if notes:
+            echo_warning(f"chapters from {chapters_file}; the timestamps in {notes} are not used")
+        return read_chapters_json(chapters_file)
+    return read_notes(notes) if notes else None
 
 
 def _prepare_with_progress(request, load_transcriber, quiet):

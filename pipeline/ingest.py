@@ -10,22 +10,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .align import align_episode
+from .align import align_episode, plan_chapters
 from .audio import read_audio
+from .embedded_chapters import read_embedded_chapters
+from .outline import no_outline
 from .records import AlignedEpisode, Outline
 from .transcribe import DEFAULT_BATCH_SIZE, ProgressCallback, Transcriber
 
 Warn = Callable[[str], None]
 
 
+class StrictOutlineError(Exception):
+    """--strict and the outline needed fixing; nothing was stored."""
+
+
 @dataclass
 class EpisodeRequest:
     audio_path: str
-    outline: Outline
+    outline: Outline | None  # None: use the chapters embedded in the audio, if any
     title: str | None = None
     episode_id: str | None = None
     language: str | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
+    strict: bool = False
 
 
 def episode_id_for(sha256: str) -> str:
@@ -44,6 +51,17 @@ def prepare_episode(
     audio, samples = read_audio(request.audio_path)
     for warning in audio.warnings:
         warn(warning)
+    outline = request.outline or read_embedded_chapters(request.audio_path) or no_outline()
+    title = request.title or audio.title or Path(request.audio_path).stem
+    chapters, outline_warnings = plan_chapters(outline, audio.duration, opening_title=title)
+    if request.strict and outline_warnings:
+        count = len(outline_warnings)
+        raise StrictOutlineError(
+            f"{request.audio_path}: not ingested (--strict): {count} outline "
+            f"problem{'s' if count > 1 else ''}, the first: {outline_warnings[0]}"
+        )
+    for warning in outline_warnings:
+        warn(warning)
     on_start(audio.duration)
     transcript = transcriber().transcribe(
         samples,
@@ -51,15 +69,14 @@ def prepare_episode(
         batch_size=request.batch_size,
         on_progress=on_progress,
     )
-    del samples  # an hour of audio is 230 MB of samples; free it before storing
-    title = request.title or audio.title or Path(request.audio_path).stem
-    episode, warnings = align_episode(
+    episode, alignment_notes = align_episode(
         request.episode_id or episode_id_for(audio.sha256),
         title,
         audio,
         transcript,
-        request.outline,
+        outline.source,
+        chapters,
     )
-    for warning in warnings:
-        warn(warning)
+    for note in alignment_notes:
+        warn(note)
     return episode

@@ -26,13 +26,14 @@ class OutlineEntry:
     title: str
     start: float | None  # stated start; None when the outline gives no time
     hidden: bool = False  # Podcasting 2.0 ``"toc": false``
-    line: int | None = None  # where it was found, for messages
+    where: str | None = None  # where it was found, for messages: "notes line 7", "chapter 3"
 
 
 @dataclass
 class Outline:
     entries: list[OutlineEntry]
-    source: str  # 'notes', 'chapters-json', 'id3', 'none', ...
+    source: str  # 'notes', 'notes-headings', 'chapters-json', 'id3', 'embedded', 'none'
+    name: str | None = None  # the file it came from, for messages
     warnings: list[str] = field(default_factory=list)
 
 

@@ -40,6 +40,14 @@ def run_cli(db_path, monkeypatch):
     return run
 
 
+def aligned(episode_id, title, audio, transcript, outline):
+    """Plan the outline's chapters and align the transcript to them, as ingest does."""
+    from pipeline.align import align_episode, plan_chapters
+
+    chapters, _ = plan_chapters(outline, audio.duration, title)
+    return align_episode(episode_id, title, audio, transcript, outline.source, chapters)
+
+
 def words_from_text(text: str, start: float, seconds_per_word: float = 0.4) -> list[Word]:
     """Evenly timed words for fake transcripts."""
     words = []

@@ -1,8 +1,8 @@
-from pipeline.align import align_episode, assign_segments, plan_chapters
+from pipeline.align import assign_segments, plan_chapters
 from pipeline.outline import parse_notes
 from pipeline.records import AudioInfo, Segment, Transcript
 
-from .conftest import make_segment
+from .conftest import aligned, make_segment
 
 
 def chapters_for(notes, duration=60.0):
@@ -50,9 +50,7 @@ def test_segment_without_words_goes_by_its_midpoint():
 def test_align_episode_fills_chapters_and_keeps_the_source():
     audio = AudioInfo("x.wav", "ab" * 32, 60.0, 60.0)
     transcript = Transcript([make_segment("hello there friends", 2)], "en", 60.0, "fake")
-    episode, warnings = align_episode(
-        "id1", "Title", audio, transcript, parse_notes("(00:30) Later")
-    )
+    episode, warnings = aligned("id1", "Title", audio, transcript, parse_notes("(00:30) Later"))
     assert warnings == []
     assert [c.title for c in episode.chapters] == ["Title", "Later"]
     assert episode.chapters[0].text == "hello there friends"

@@ -4,11 +4,10 @@ import pytest
 
 from db.schema import ArchiveError, migrations, open_archive
 from db.store import delete_episode, store_episode
-from pipeline.align import align_episode
 from pipeline.outline import parse_notes
 from pipeline.records import AudioInfo, Transcript
 
-from .conftest import make_segment
+from .conftest import aligned, make_segment
 
 TABLES = {"episodes", "chapters", "segments", "words", "segments_fts", "chapters_fts"}
 
@@ -25,9 +24,7 @@ def fake_episode(
     audio = AudioInfo(f"{episode_id}.mp3", "cd" * 32, 60.0, 60.0)
     transcript = Transcript(segments, "en", 60.0, "fake")
     notes = "(00:00) Opening\n(00:20) Middle\n(00:40) End"
-    episode, _ = align_episode(
-        episode_id, f"Title {episode_id}", audio, transcript, parse_notes(notes)
-    )
+    episode, _ = aligned(episode_id, f"Title {episode_id}", audio, transcript, parse_notes(notes))
     return episode
 
 
@@ -42,7 +39,11 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_path):
     db = open_archive(db_path)
     assert TABLES <= set(db.table_names())
     applied = [m.name for m in migrations.applied(db)]
-    assert applied == ["m001_episodes_chapters_segments_words", "m002_full_text_search"]
+    assert applied == [
+        "m001_episodes_chapters_segments_words",
+        "m002_full_text_search",
+        "m003_hidden_chapters",
+    ]
     schema = db.execute("select group_concat(sql) from sqlite_master").fetchone()[0]
     db.close()
     again = open_archive(db_path)

@@ -1,0 +1,78 @@
+"""Podcasting 2.0 JSON chapters: read (``--chapters``, feeds) and write (export).
+
+    {"version": "1.2.0", "chapters": [{"startTime": 94.0, "title": "…", "toc": false}]}
+
+Reading validates the shape and says what is wrong and where; a chapter that cannot be
+used is reported and left out, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .outline import OutlineError
+from .records import Chapter, Outline, OutlineEntry
+
+SPEC_VERSION = "1.2.0"
+
+
+def read_chapters_json(path: str | Path) -> Outline:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as ex:
+        raise OutlineError(f"{path}: cannot read chapters ({ex})") from None
+    return parse_chapters_json(text, str(path))
+
+
+def parse_chapters_json(text: str, name: str = "chapters") -> Outline:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as ex:
+        raise OutlineError(
+            f"{name}: not valid JSON (line {ex.lineno} column {ex.colno}: {ex.msg})"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("chapters"), list):
+        raise OutlineError(f'{name}: expected an object with a "chapters" list')
+    warnings = []
+    if "version" not in document:
+        warnings.append(f'{name}: no "version"; read as Podcasting 2.0 chapters {SPEC_VERSION}')
+    entries = []
+    for number, item in enumerate(document["chapters"], start=1):
+        entry = _chapter_entry(item, f"{name} chapter {number}", warnings)
+        if entry is not None:
+            entries.append(entry)
+    return Outline(entries=entries, source="chapters-json", warnings=warnings, name=name)
+
+
+def _chapter_entry(item, where: str, warnings: list[str]) -> OutlineEntry | None:
+    if not isinstance(item, dict):
+        warnings.append(f"{where}: not an object; rejected")
+        return None
+    start = item.get("startTime")
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start):
+        warnings.append(f'{where}: "startTime" missing or not a number ({start!r}); rejected')
+        return None
+    if start < 0:
+        warnings.append(f'{where}: negative "startTime" ({start}); moved to 0')
+        start = 0.0
+    title = item.get("title", "")
+    if not isinstance(title, str):
+        warnings.append(f'{where}: "title" is not a string; used as text')
+        title = str(title)
+    hidden = item.get("toc") is False
+    return OutlineEntry(title=title.strip(), start=float(start), hidden=hidden, where=where)
+
+
+def chapters_json(chapters: list[Chapter]) -> dict:
+    """Aligned chapters as a Podcasting 2.0 chapters document."""
+    items = []
+    for chapter in chapters:
+        item = {"startTime": round(chapter.start, 3), "title": chapter.title}
+        if chapter.end > chapter.start:
+            item["endTime"] = round(chapter.end, 3)
+        if chapter.hidden:
+            item["toc"] = False
+        items.append(item)
+    return {"version": SPEC_VERSION, "chapters": items}
