@@ -57,7 +57,7 @@ def read_audio(path: str | os.PathLike) -> tuple[AudioInfo, np.ndarray]:
         reason = f" ({decode_error})" if decode_error else ""
         raise AudioError(f"{path}: no audio could be decoded{reason}")
     info = AudioInfo(
-        path=str(path),
+        path=str(path.resolve()),
         sha256=file_sha256(path),
         duration=decoded,
         declared_duration=declared,

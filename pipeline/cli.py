@@ -219,8 +219,10 @@ def _prepare_with_progress(request, load_transcriber, quiet):
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if request.transcript is not None:
+        return episode  # a publisher's transcript: nothing was transcribed here
     transcript = episode.transcript
-    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0
+    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0.0
     click.echo(
         f"transcribed {format_clock(transcript.duration)} of audio in "
         f"{format_clock(transcript.elapsed)} ({speed:.1f}x real time)",

@@ -14,7 +14,7 @@ from .align import align_episode, plan_chapters
 from .audio import read_audio
 from .embedded_chapters import read_embedded_chapters
 from .outline import no_outline
-from .records import AlignedEpisode, Outline
+from .records import AlignedEpisode, Outline, Transcript
 from .transcribe import DEFAULT_BATCH_SIZE, ProgressCallback, Transcriber
 
 Warn = Callable[[str], None]
@@ -33,6 +33,11 @@ class EpisodeRequest:
     language: str | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
     strict: bool = False
+    transcript: Transcript | None = None  # a publisher's transcript: no speech recognition
+    show: str | None = None
+    description: str | None = None
+    published: str | None = None
+    audio_url: str | None = None
 
 
 def episode_id_for(sha256: str) -> str:
@@ -62,13 +67,15 @@ def prepare_episode(
         )
     for warning in outline_warnings:
         warn(warning)
-    on_start(audio.duration)
-    transcript = transcriber().transcribe(
-        samples,
-        language=request.language,
-        batch_size=request.batch_size,
-        on_progress=on_progress,
-    )
+    transcript = request.transcript
+    if transcript is None:
+        on_start(audio.duration)
+        transcript = transcriber().transcribe(
+            samples,
+            language=request.language,
+            batch_size=request.batch_size,
+            on_progress=on_progress,
+        )
     episode, alignment_notes = align_episode(
         request.episode_id or episode_id_for(audio.sha256),
         title,
@@ -79,4 +86,8 @@ def prepare_episode(
     )
     for note in alignment_notes:
         warn(note)
+    episode.show = request.show
+    episode.description = request.description
+    episode.published = request.published
+    episode.audio_url = request.audio_url
     return episode
