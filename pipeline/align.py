@@ -9,9 +9,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from itertools import groupby
 
+from .headings import align_timed_chapters, place_headings
 from .records import AlignedEpisode, AudioInfo, Chapter, Outline, OutlineEntry, Segment, Transcript
 from .sentences import join_words
 from .timefmt import format_clock
+
+HEADINGS_ONLY = "notes-headings"
 
 
 def plan_chapters(
@@ -24,6 +27,14 @@ def plan_chapters(
     """
     warnings = list(outline.warnings)
     entries = _titled(outline.entries, warnings)
+    if outline.source == HEADINGS_ONLY:
+        # No times to tidy: alignment places each heading where it is heard.
+        chapters = [Chapter(0, opening_title, 0.0, duration, stated_start=None)]
+        chapters += [
+            Chapter(i, e.title, 0.0, duration, None, hidden=e.hidden)
+            for i, e in enumerate(entries, start=1)
+        ]
+        return chapters, warnings
     entries = _in_time_order(entries, warnings)
     entries = _merged_duplicates(entries, warnings)
     chapters: list[Chapter] = []
@@ -131,7 +142,15 @@ def align_episode(
     outline_source: str,
     chapters: list[Chapter],
 ) -> tuple[AlignedEpisode, list[str]]:
-    """The episode with its planned chapters filled; notes about the alignment beside it."""
+    """Move the planned chapters to their spoken headings where the transcript shows them,
+    then fill them with segments. Warnings about headings not heard come back beside it."""
+    offset, warnings = 0.0, []
+    if outline_source == HEADINGS_ONLY:
+        place_headings(chapters, transcript.segments, audio.duration)
+        chapters = _without_empty_opening(chapters)
+        warnings += _unheard_headings(chapters)
+    elif len(chapters) > 1:
+        offset = align_timed_chapters(chapters, transcript.segments, audio.duration) or 0.0
     assign_segments(chapters, transcript.segments)
     episode = AlignedEpisode(
         id=episode_id,
@@ -140,5 +159,38 @@ def align_episode(
         transcript=transcript,
         chapters=chapters,
         outline_source=outline_source,
+        outline_offset=offset,
     )
-    return episode, []
+    return episode, warnings
+
+
+def describe_alignment(episode: AlignedEpisode) -> str | None:
+    """One line on what heading alignment did, or None where it did nothing."""
+    checked = [c for c in episode.chapters if c.confidence is not None]
+    if not checked:
+        return None
+    heard = sum(c.confidence > 0 for c in checked)
+    if episode.outline_source == HEADINGS_ONLY:
+        return f"placed {heard} of {len(checked)} headings where they are heard"
+    return (
+        f"chapters moved to their spoken headings: {heard} of {len(checked)} heard, "
+        f"outline offset {episode.outline_offset:+.1f} s"
+    )
+
+
+def _without_empty_opening(chapters: list[Chapter]) -> list[Chapter]:
+    """Drop the opening chapter when the first heading is heard at the very start."""
+    if len(chapters) > 1 and chapters[0].stated_start is None and chapters[1].start < 1.0:
+        chapters[1].start = 0.0
+        chapters = chapters[1:]
+        for position, chapter in enumerate(chapters):
+            chapter.position = position
+    return chapters
+
+
+def _unheard_headings(chapters: list[Chapter]) -> list[str]:
+    return [
+        f"heading '{chapter.title}' was not heard in the transcript; kept as an empty chapter"
+        for chapter in chapters
+        if chapter.confidence == 0.0
+    ]

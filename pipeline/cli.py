@@ -14,6 +14,7 @@ from db.schema import ArchiveError, open_archive
 from db.search import SearchQueryError, search_segments
 from db.store import store_episode
 
+from .align import describe_alignment
 from .audio import AudioError
 from .chapters_json import read_chapters_json
 from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
@@ -219,6 +220,9 @@ def _prepare_with_progress(request, load_transcriber, quiet):
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    alignment = describe_alignment(episode)
+    if alignment:
+        click.echo(alignment, err=True)
     if request.transcript is not None:
         return episode  # a publisher's transcript: nothing was transcribed here
     transcript = episode.transcript

@@ -76,7 +76,7 @@ def prepare_episode(
             batch_size=request.batch_size,
             on_progress=on_progress,
         )
-    episode, alignment_notes = align_episode(
+    episode, alignment_warnings = align_episode(
         request.episode_id or episode_id_for(audio.sha256),
         title,
         audio,
@@ -84,8 +84,8 @@ def prepare_episode(
         outline.source,
         chapters,
     )
-    for note in alignment_notes:
-        warn(note)
+    for warning in alignment_warnings:
+        warn(warning)
     episode.show = request.show
     episode.description = request.description
     episode.published = request.published
