@@ -139,6 +139,9 @@ def _download_to(client, url: str, partial: Path, on_progress) -> int | None:
 
 def _write_body(response, url: str, partial: Path, offset: int, on_progress) -> int | None:
     _raise_for_status(response, url)
+    if response.headers.get("Content-Type", "").startswith("text/html"):
+        # A login or error page sent with 200 would otherwise sit in the cache as "audio".
+        raise DownloadError(f"{url}: the server sent a web page, not audio")
     resuming = response.status_code == 206
     if not resuming:
         offset = 0  # the server ignored the Range header and sends the whole file

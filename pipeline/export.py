@@ -18,6 +18,7 @@ import re
 
 from .chapters_json import chapters_json
 from .records import AlignedEpisode, Chapter, Segment
+from .textnorm import one_line
 from .timefmt import format_clock, format_timestamp
 
 TRANSCRIPT_JSON_VERSION = "1.0.0"
@@ -66,7 +67,7 @@ def to_srt(episode: AlignedEpisode) -> str:
     cues = []
     for number, segment in enumerate(_all_segments(episode), start=1):
         timing = f"{_clock(segment.start, ',')} --> {_clock(segment.end, ',')}"
-        cues.append(f"{number}\n{timing}\n{_one_line(segment.text)}")
+        cues.append(f"{number}\n{timing}\n{one_line(segment.text)}")
     return "\n\n".join(cues) + "\n"
 
 
@@ -75,7 +76,7 @@ def to_transcript_json(episode: AlignedEpisode) -> str:
         {
             "startTime": _millis(segment.start),
             "endTime": _millis(segment.end),
-            "body": _one_line(segment.text),
+            "body": one_line(segment.text),
         }
         for segment in _all_segments(episode)
     ]
@@ -93,25 +94,25 @@ def to_chapters_json(episode: AlignedEpisode) -> str:
 
 
 def to_markdown(episode: AlignedEpisode) -> str:
-    lines = [f"# {_one_line(episode.title)}", ""]
+    lines = [f"# {one_line(episode.title)}", ""]
     if _byline(episode):
         lines += [_byline(episode), ""]
     for chapter in _visible_sections(episode):
-        lines += [f"## [{format_timestamp(chapter.start)}] {_one_line(chapter.title)}", ""]
+        lines += [f"## [{format_timestamp(chapter.start)}] {one_line(chapter.title)}", ""]
         for segment in _spoken(chapter):
-            lines += [f"[{format_timestamp(segment.start)}] {_one_line(segment.text)}", ""]
+            lines += [f"[{format_timestamp(segment.start)}] {one_line(segment.text)}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def to_text(episode: AlignedEpisode) -> str:
-    lines = [_one_line(episode.title)]
+    lines = [one_line(episode.title)]
     if _byline(episode):
         lines.append(_byline(episode))
     for chapter in _visible_sections(episode):
-        heading = f"[{format_timestamp(chapter.start)}] {_one_line(chapter.title)}"
+        heading = f"[{format_timestamp(chapter.start)}] {one_line(chapter.title)}"
         lines += ["", heading, "-" * len(heading)]
         lines += [
-            f"[{format_timestamp(segment.start)}] {_one_line(segment.text)}"
+            f"[{format_timestamp(segment.start)}] {one_line(segment.text)}"
             for segment in _spoken(chapter)
         ]
     return "\n".join(lines) + "\n"
@@ -169,14 +170,10 @@ def _clock(seconds: float, decimal_mark: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_mark}{millis:03d}"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _vtt_escape(text: str) -> str:
-    return _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _vtt_safe(text: str) -> str:
     """Text for a WebVTT header or NOTE, where ``-->`` is not allowed."""
-    return _one_line(text).replace("-->", "->")
+    return one_line(text).replace("-->", "->")

@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from .textnorm import one_line
+
 # The namespace's URI, and the one early feeds declared before it settled.
 PODCAST_NAMESPACES = (
     "https://podcastindex.org/namespace/1.0",
@@ -72,6 +74,11 @@ def parse_feed(content: bytes, name: str, base_url: str | None = None) -> Feed:
     language = primary_language(parsed.feed.get("language"))
     links = _podcast_links(content, len(parsed.entries))
     feed = Feed(title=show, items=[])
+    if links is None and parsed.entries:
+        feed.warnings.append(
+            f"{name}: not well-formed XML; read leniently, seeing only the last "
+            "podcast:transcript of each item"
+        )
     for number, entry in enumerate(parsed.entries, start=1):
         chapters_url, transcripts = links[number - 1] if links else _feedparser_links(entry)
         item = _feed_item(entry, show, language, feed.warnings, f"{name} item {number}")
@@ -257,5 +264,5 @@ def html_to_text(markup: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(markup)
     extractor.close()
-    lines = (" ".join(line.split()) for line in "".join(extractor.parts).splitlines())
+    lines = (one_line(line) for line in "".join(extractor.parts).splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -10,7 +10,6 @@ file or transcript that cannot be fetched or read is reported and the next sourc
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -24,7 +23,7 @@ from .download import (
     is_url,
 )
 from .feed import Feed, FeedError, FeedItem, TranscriptLink, parse_feed
-from .ingest import EpisodeRequest
+from .ingest import EpisodeRequest, Warn
 from .outline import OutlineError, parse_notes
 from .publisher_transcripts import (
     PREFERENCE,
@@ -33,8 +32,6 @@ from .publisher_transcripts import (
     transcript_kind,
 )
 from .records import Outline, Transcript
-
-Warn = Callable[[str], None]
 
 
 def read_feed(location: str, client: httpx.Client) -> Feed:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .records import Segment, Transcript, Word
 from .sentences import split_into_sentences
+from .textnorm import one_line
 
 KINDS_BY_TYPE = {
     "application/x-subrip": "srt",
@@ -137,22 +138,18 @@ def _seconds(stamp: str) -> float:
 
 
 def _srt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:
-    return speaker, _one_line(SRT_TAG.sub("", " ".join(lines)))
+    return speaker, one_line(SRT_TAG.sub("", " ".join(lines)))
 
 
 def _vtt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:
     """Cue text without markup; a ``<v Name>`` voice becomes ``Name:`` when it changes."""
     joined = " ".join(lines)
     voice = VOICE.match(joined)
-    body = _one_line(html.unescape(VTT_TAG.sub("", joined)))
+    body = one_line(html.unescape(VTT_TAG.sub("", joined)))
     if voice is None:
         return speaker, body
-    name = _one_line(html.unescape(voice[1]))
+    name = one_line(html.unescape(voice[1]))
     return name, body if name == speaker else f"{name}: {body}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 # --- Podcasting 2.0 JSON --------------------------------------------------------------
@@ -220,7 +217,7 @@ def _ends(items) -> list[float]:
 def _segments_from_items(items) -> list[Segment]:
     segments, speaker = [], None
     for (item_speaker, start, _, body), end in zip(items, _ends(items)):
-        text = _one_line(body)
+        text = one_line(body)
         if item_speaker and item_speaker != speaker:
             text = f"{item_speaker}: {text}"
         speaker = item_speaker or speaker

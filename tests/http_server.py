@@ -15,6 +15,7 @@ CONTENT_TYPES = {
     ".vtt": "text/vtt",
     ".json": "application/json",
     ".html": "text/html",
+    ".php": "text/html; charset=utf-8",
 }
 
 
@@ -23,6 +24,7 @@ class FileServer:
         self.files: dict[str, bytes] = {}
         self.cut_short: dict[str, int] = {}  # path → bytes sent before the connection drops
         self.ignore_range: set[str] = set()
+        self.no_length: set[str] = set()  # sent without Content-Length, ended by closing
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
@@ -80,7 +82,8 @@ class FileServer:
                 self.send_header(
                     "Content-Type", CONTENT_TYPES.get(suffix, "application/octet-stream")
                 )
-                self.send_header("Content-Length", str(len(body) - start))
+                if path.lstrip("/") not in server.no_length:
+                    self.send_header("Content-Length", str(len(body) - start))
                 self.send_header("Accept-Ranges", "bytes")
                 if start:
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")

@@ -96,14 +96,29 @@ def test_a_refused_connection_is_one_line(client, tmp_path):
     assert "\n" not in str(error.value)
 
 
-def test_feed_stated_length_only_warns(http_server, client, tmp_path):
-    # The server's Content-Length is checked; a feed's length is often approximate.
+def test_the_feeds_length_is_checked_only_when_the_server_gives_none(http_server, client, tmp_path):
+    # A feed's stated length is often approximate; the server's is checked strictly.
     http_server.files["ep.mp3"] = AUDIO
     warnings = []
-    download_enclosure(
-        client, http_server.url("ep.mp3"), tmp_path, stated_length=1, warn=warnings.append
-    )
+    url = http_server.url("ep.mp3")
+    download_enclosure(client, url, tmp_path, stated_length=1, warn=warnings.append)
     assert warnings == []
+
+    http_server.files["unsized.mp3"] = AUDIO
+    http_server.no_length.add("unsized.mp3")
+    url = http_server.url("unsized.mp3")
+    path = download_enclosure(client, url, tmp_path, stated_length=5000, warn=warnings.append)
+    assert path.read_bytes() == AUDIO
+    assert warnings == [f"{url}: downloaded {len(AUDIO)} bytes; the feed says 5000"]
+
+
+def test_a_web_page_is_not_kept_as_audio(http_server, client, tmp_path):
+    http_server.files["episode.php"] = b"<html><body>Please log in</body></html>"
+    url = http_server.url("episode.php")
+    with pytest.raises(DownloadError) as error:
+        download_enclosure(client, url, tmp_path)
+    assert str(error.value) == f"{url}: the server sent a web page, not audio"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_only_http_urls_are_fetched(client, tmp_path):

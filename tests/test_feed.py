@@ -102,6 +102,10 @@ def test_atom_feed():
 def test_a_malformed_feed_is_still_read_with_the_links_feedparser_keeps():
     broken = RSS.replace(b"<title>Episode two</title>", b"<title>Episode two &nbsp; </title>")
     feed = parse_feed(broken, "feed.xml")
+    assert feed.warnings[0] == (
+        "feed.xml: not well-formed XML; read leniently, seeing only the last "
+        "podcast:transcript of each item"
+    )
     two = feed.items[0]
     assert two.title == "Episode two"
     assert [link.url for link in two.transcripts] == ["https://example.com/two.html"]
