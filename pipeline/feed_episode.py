@@ -122,6 +122,9 @@ def publisher_transcript(item: FeedItem, client: httpx.Client, warn: Warn) -> Tr
         return transcript
     if candidates:
         warn(f"{item.guid}: no publisher transcript could be read; transcribing the audio")
+    elif item.transcripts:
+        types = ", ".join(sorted({link.type or "no type" for link in item.transcripts}))
+        warn(f"{item.guid}: the publisher's transcript ({types}) has no timings; transcribing")
     return None
 
 

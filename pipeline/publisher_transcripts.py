@@ -134,7 +134,7 @@ def _seconds(stamp: str) -> float:
     match = re.fullmatch(_TIME, stamp.strip())
     hours, minutes, seconds, fraction = match.groups()
     millis = int(fraction.ljust(3, "0"))
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + millis / 1000
+    return round(int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + millis / 1000, 3)
 
 
 def _srt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:

@@ -287,6 +287,7 @@ def test_transcribe_flag_and_unreadable_transcripts_use_speech_recognition(
             1,
             transcripts=[(url("gone.vtt"), "text/vtt"), (url("broken.json"), "application/json")],
         ),
+        item("untimed", url("jfk.flac"), 1, transcripts=[(url("jfk.txt"), "text/plain")]),
     )
     result = feed_cli("feed", url("feed.xml"))
     assert result.exit_code == 0, result.stderr
@@ -294,9 +295,14 @@ def test_transcribe_flag_and_unreadable_transcripts_use_speech_recognition(
         f'Warning: {url("broken.json")}: expected an object with a "segments" list',
         f"Warning: {url('gone.vtt')}: HTTP 404 Not Found",
         "Warning: broken: no publisher transcript could be read; transcribing the audio",
+        "Warning: untimed: the publisher's transcript (text/plain) has no timings; transcribing",
     ]
     models = rows(db_path, "select id, model from episodes order by id")
-    assert models == [{"id": "broken", "model": "fake"}, {"id": "given", "model": "publisher:srt"}]
+    assert models == [
+        {"id": "broken", "model": "fake"},
+        {"id": "given", "model": "publisher:srt"},
+        {"id": "untimed", "model": "fake"},
+    ]
 
     forced = feed_cli("feed", url("feed.xml"), "--reingest", "--transcribe", "--limit", "1")
     assert forced.exit_code == 0

@@ -131,3 +131,12 @@ def test_html_to_text_keeps_lines():
         "A & B\n\n(01:00) Next\n(02:00) Last"
     )
     assert html_to_text("plain 1 &lt; 2") == "plain 1 < 2"
+
+
+def test_the_namespace_uri_that_early_feeds_declare():
+    early = RSS.replace(
+        b"https://podcastindex.org/namespace/1.0",
+        b"https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md",
+    )
+    two = parse_feed(early, "feed.xml").items[0]
+    assert len(two.transcripts) == 3 and two.chapters_url.endswith("two-chapters.json")
