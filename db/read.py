@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from pipeline.records import AlignedEpisode, AudioInfo, Chapter, Segment, Transcript, Word
+
 LIST_EPISODES_SQL = """
 select
   episodes.id,
@@ -51,3 +53,80 @@ def find_episode(db: sqlite_utils.Database, reference: str) -> dict:
 
 def episode_chapters(db: sqlite_utils.Database, episode_id: str) -> list[dict]:
     return list(db.query(EPISODE_CHAPTERS_SQL, [episode_id]))
+
+
+def existing_episode_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
+    """Those of ``ids`` that the archive already holds."""
+    found: set[str] = set()
+    for first in range(0, len(ids), 500):  # SQLite limits the number of parameters
+        batch = ids[first : first + 500]
+        marks = ", ".join("?" for _ in batch)
+        rows = db.execute(f"select id from episodes where id in ({marks})", batch)
+        found.update(row[0] for row in rows)
+    return found
+
+
+def load_episode(db: sqlite_utils.Database, episode_id: str) -> AlignedEpisode:
+    """An episode as stored: its chapters in order, each with its segments and words."""
+    row = db["episodes"].get(episode_id)
+    words = _words_by_segment(db, episode_id)
+    segments_by_chapter: dict[int, list[Segment]] = {}
+    for segment in db.query(
+        "select * from segments where episode_id = ? order by position", [episode_id]
+    ):
+        segments_by_chapter.setdefault(segment["chapter_id"], []).append(
+            Segment(
+                start=segment["start"],
+                end=segment["end"],
+                text=segment["text"],
+                words=words.get(segment["id"], []),
+                avg_logprob=segment["avg_logprob"],
+                no_speech_prob=segment["no_speech_prob"],
+            )
+        )
+    chapters = [
+        Chapter(
+            position=chapter["position"],
+            title=chapter["title"],
+            start=chapter["start"],
+            end=chapter["end"],
+            stated_start=chapter["stated_start"],
+            confidence=chapter["confidence"],
+            hidden=bool(chapter["hidden"]),
+            segments=segments_by_chapter.get(chapter["id"], []),
+        )
+        for chapter in db.query(
+            "select * from chapters where episode_id = ? order by position", [episode_id]
+        )
+    ]
+    return _episode_from_row(row, chapters)
+
+
+def _words_by_segment(db: sqlite_utils.Database, episode_id: str) -> dict[int, list[Word]]:
+    words: dict[int, list[Word]] = {}
+    for word in db.query(
+        "select * from words where episode_id = ? order by segment_id, position", [episode_id]
+    ):
+        words.setdefault(word["segment_id"], []).append(
+            Word(word["start"], word["end"], word["word"], word["probability"])
+        )
+    return words
+
+
+def _episode_from_row(row: dict, chapters: list[Chapter]) -> AlignedEpisode:
+    audio = AudioInfo(row["audio_path"], row["audio_sha256"], row["duration"], None)
+    segments = [segment for chapter in chapters for segment in chapter.segments]
+    transcript = Transcript(segments, row["language"], row["duration"], row["model"])
+    return AlignedEpisode(
+        id=row["id"],
+        title=row["title"],
+        audio=audio,
+        transcript=transcript,
+        chapters=chapters,
+        outline_source=row["outline_source"],
+        outline_offset=row["outline_offset"] or 0.0,
+        show=row["show"],
+        description=row["description"],
+        published=row["published"],
+        audio_url=row["audio_url"],
+    )

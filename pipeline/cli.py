@@ -6,10 +6,18 @@ import functools
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
-from db.read import EpisodeNotFound, episode_chapters, find_episode, list_episodes
+from db.read import (
+    EpisodeNotFound,
+    episode_chapters,
+    existing_episode_ids,
+    find_episode,
+    list_episodes,
+    load_episode,
+)
 from db.schema import ArchiveError, open_archive
 from db.search import SearchQueryError, search_segments
 from db.store import store_episode
@@ -17,6 +25,10 @@ from db.store import store_episode
 from .align import describe_alignment
 from .audio import AudioError
 from .chapters_json import read_chapters_json
+from .download import DownloadError, default_cache_dir, http_client
+from .export import FORMATS, export_episode, export_file_name
+from .feed import FeedError, newest_items
+from .feed_episode import feed_item_request, read_feed
 from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
 from .outline import OutlineError, read_notes
 from .timefmt import format_clock, format_timestamp
@@ -379,3 +391,283 @@ def print_table(headers: list[str], rows: list[list]) -> None:
     for row in [headers] + cells:
         line = "  ".join(value.ljust(width) for value, width in zip(row, widths))
         click.echo(line.rstrip())
+
+
+# --- feeds and exports ----------------------------------------------------------------
+
+FEED_FAILURES = FAILURES + (DownloadError,)
+
+
+def transcription_options(command):
+    """The options that choose and run the model, as ``ingest`` has them."""
+    options = [
+        click.option(
+            "--model",
+            default=DEFAULT_MODEL,
+            show_default=True,
+            help="faster-whisper model name or local model folder.",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help="auto picks CUDA when present, else CPU.",
+        ),
+        click.option(
+            "--compute-type",
+            default="auto",
+            show_default=True,
+            help="CTranslate2 compute type: auto (int8 on CPU, float16 on CUDA), int8, ...",
+        ),
+        click.option("--language", help="Spoken language code (default: detect)."),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=0),
+            default=DEFAULT_BATCH_SIZE,
+            show_default=True,
+            help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.argument("feed_location", metavar="FEED")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Only the newest N items of the feed (by published date).",
+)
+@click.option(
+    "--transcribe",
+    is_flag=True,
+    help="Transcribe the audio even when the publisher links a transcript.",
+)
+@click.option(
+    "--reingest",
+    is_flag=True,
+    help="Ingest items that are already in the archive again, replacing them.",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False),
+    help="Audio cache folder (default: $ARCHIVE_CACHE, else ~/.cache/transcript-archive/audio).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an episode whose outline needs fixing (out of order, duplicates, ...).",
+)
+@transcription_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@json_option
+@db_option
+def feed(
+    feed_location,
+    limit,
+    transcribe,
+    reingest,
+    cache_dir,
+    strict,
+    model,
+    device,
+    compute_type,
+    language,
+    batch_size,
+    quiet,
+    as_json,
+    db_path,
+):
+    """Ingest a podcast feed (RSS or Atom, a URL or a file): each item not yet archived.
+
+    \b
+    archive feed https://example.com/podcast.rss
+    archive feed podcast.xml --limit 5 --cache /data/audio
+
+    Each item's guid is its episode id. Chapters come from its podcast:chapters file, else
+    from timestamps in its show notes, else from the audio's own chapters. A transcript
+    the publisher links (podcast:transcript: SRT, WebVTT or JSON) is imported instead of
+    transcribing, unless --transcribe. Audio is kept in the cache; an interrupted download
+    resumes on the next run. An item that fails is reported, the others are stored, and
+    the exit status is 1.
+    """
+    with http_client() as client:
+        try:
+            parsed = read_feed(feed_location, client)
+            db = open_archive(db_path)
+        except (FeedError, ArchiveError) as ex:
+            raise click.ClickException(str(ex)) from None
+        for warning in parsed.warnings:
+            echo_warning(warning)
+        items = _items_to_ingest(db, parsed, limit, reingest)
+        load_transcriber = functools.cache(
+            lambda: Transcriber(model=model, device=device, compute_type=compute_type)
+        )
+        stored, failed = [], 0
+        for item in items:
+            try:
+                request = _feed_request(
+                    item,
+                    client,
+                    cache_dir,
+                    transcribe,
+                    quiet,
+                    language=language,
+                    batch_size=batch_size,
+                    strict=strict,
+                )
+                episode = _prepare_with_progress(request, load_transcriber, quiet)
+                store_episode(db, episode)
+            except FEED_FAILURES as ex:
+                echo_error(f"{item.guid}: {ex}")
+                failed += 1
+                continue
+            stored.append(_episode_summary(episode))
+            _report_stored(episode)
+    _print_stored(stored, as_json)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(items)} items could not be ingested")
+
+
+def _items_to_ingest(db, parsed, limit, reingest):
+    items = newest_items(parsed.items, limit)
+    known = set() if reingest else existing_episode_ids(db, [item.guid for item in items])
+    new = [item for item in items if item.guid not in known]
+    click.echo(
+        f"{parsed.title or 'feed'}: {plural(len(parsed.items), 'item')}"
+        + (f", the newest {len(items)} taken" if limit and len(items) < len(parsed.items) else "")
+        + f", {len(known)} already archived, {len(new)} to ingest",
+        err=True,
+    )
+    return new
+
+
+def _feed_request(item, client, cache_dir, transcribe, quiet, **options):
+    click.echo(f"{item.guid}: '{item.title}'", err=True)
+    file_name = Path(urlsplit(item.enclosure_url).path).name or "audio"
+    bar = _DownloadBar(f"downloading {file_name}", quiet)
+    try:
+        return feed_item_request(
+            item,
+            client,
+            Path(cache_dir) if cache_dir else default_cache_dir(),
+            use_publisher_transcript=not transcribe,
+            warn=echo_warning,
+            on_download=bar.update,
+            **options,
+        )
+    finally:
+        bar.close()
+
+
+class _DownloadBar:
+    """A progress bar on stderr for one download, shown once the size is known."""
+
+    def __init__(self, label: str, quiet: bool):
+        self.label, self.quiet, self.bar = label, quiet, None
+
+    def update(self, done: int, total: int | None) -> None:
+        if self.quiet or not total:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _report_stored(episode) -> None:
+    kind = episode.transcript.model.removeprefix("publisher:")
+    transcript = f", the publisher's {kind} transcript" if kind != episode.transcript.model else ""
+    click.echo(
+        f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
+        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}",
+        err=True,
+    )
+
+
+def _print_stored(stored: list[dict], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(stored, indent=2))
+    else:
+        for summary in stored:
+            click.echo(summary["id"])
+
+
+@cli.command()
+@click.argument("target", metavar="EPISODE|DIR")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="vtt, srt, json (Podcasting 2.0 transcript), chapters (Podcasting 2.0 chapters), "
+    "md or txt (readable, with chapter headings).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file (default: stdout).",
+)
+@click.option(
+    "--all",
+    "every_episode",
+    is_flag=True,
+    help="Export every episode into the folder DIR, one file each, named after its id.",
+)
+@db_option
+def export(target, file_format, output, every_episode, db_path):
+    """Write an episode's transcript or chapters in a standard format.
+
+    \b
+    archive export sha256:3ffc --format vtt -o episode.vtt
+    archive export sha256:3ffc --format md
+    archive export --all --format srt subtitles/
+
+    EPISODE is an episode id or a prefix that only it has; with --all the argument is
+    the folder to write into.
+    """
+    db = open_existing(db_path)
+    if every_episode:
+        if output:
+            raise click.UsageError("--all writes one file per episode into DIR; drop -o")
+        _export_all(db, file_format, Path(target))
+        return
+    try:
+        row = find_episode(db, target)
+    except EpisodeNotFound as ex:
+        raise click.ClickException(str(ex)) from None
+    text = export_episode(load_episode(db, row["id"]), file_format)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    _write_text(Path(output), text)
+    click.echo(f"wrote {output}", err=True)
+
+
+def _export_all(db, file_format: str, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as ex:
+        raise click.ClickException(f"{folder}: cannot make the folder ({ex.strerror})") from None
+    rows = list_episodes(db)
+    for row in rows:
+        path = folder / export_file_name(row["id"], file_format)
+        _write_text(path, export_episode(load_episode(db, row["id"]), file_format))
+        click.echo(str(path))
+    click.echo(f"wrote {plural(len(rows), 'file')} to {folder}", err=True)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as ex:
+        raise click.ClickException(f"{path}: cannot write ({ex.strerror})") from None

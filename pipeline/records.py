@@ -42,7 +42,7 @@ class Word:
     start: float
     end: float
     word: str  # as whisper writes it, leading space included
-    probability: float
+    probability: float | None  # None: a publisher's word timing, no confidence given
 
 
 @dataclass

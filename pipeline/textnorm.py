@@ -52,3 +52,8 @@ def _roman_to_int(numeral: str) -> int:
         worth = _ROMAN_VALUES[value]
         total += -worth if _ROMAN_VALUES.get(following, 0) > worth else worth
     return total
+
+
+def one_line(text: str) -> str:
+    """Text with every run of whitespace, line breaks included, as one space."""
+    return " ".join(text.split())

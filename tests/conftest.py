@@ -95,3 +95,13 @@ def pytest_report_header(config):
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture
+def http_server():
+    """A real HTTP server on 127.0.0.1 serving what the test puts in ``files``."""
+    from .http_server import FileServer
+
+    server = FileServer().start()
+    yield server
+    server.stop()
