@@ -12,7 +12,6 @@ from db.schema import open_archive
 from db.search import search_segments
 from db.serve import build_datasette
 
-from .test_store import fake_episode
 from .web_archive import KENNEDY, build_archive, load_plugin, talk_with_audio, timed_episode
 
 CDN_URL = "https://cdn.example.com/kennedy.mp3"
