@@ -140,6 +140,7 @@ def copy_audio_file(conn, episode_id: str, path: Path, folder: Path, bundle: Bun
 
 
 def has_public_url(audio_url: str | None) -> bool:
+    """The rule the plugins link by (plugins/archive_cells.py): http and https only."""
     return bool(audio_url) and audio_url.lower().startswith(("https://", "http://"))
 
 

@@ -56,17 +56,20 @@ document.addEventListener("click", (event) => {
 """
 
 
+def hours_minutes_seconds(whole_seconds: int) -> tuple[int, int, int]:
+    hours, rest = divmod(max(0, whole_seconds), 3600)
+    return (hours, *divmod(rest, 60))
+
+
 def clock(seconds: float) -> str:
-    """``05:32`` or ``01:02:06``, as the CLI prints times next to search hits."""
-    hours, rest = divmod(int(max(0.0, seconds)), 3600)
-    minutes, secs = divmod(rest, 60)
+    """``05:32`` or ``01:02:06``: a moment, as the CLI prints it next to search hits."""
+    hours, minutes, secs = hours_minutes_seconds(int(seconds))
     return f"{hours:02d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def duration_text(seconds: float) -> str:
-    """``4:28`` or ``1:02:06``: a length, not a moment."""
-    hours, rest = divmod(int(round(max(0.0, seconds))), 3600)
-    minutes, secs = divmod(rest, 60)
+    """``4:28`` or ``1:02:06``: a length."""
+    hours, minutes, secs = hours_minutes_seconds(round(seconds))
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
