@@ -21,6 +21,8 @@ SETTINGS = {
     "sql_time_limit_ms": 1000,  # a runaway query ends in about a second
     "max_returned_rows": 1000,
     "facet_time_limit_ms": 200,
+    # The tables have curated facets; suggestions would cost extra queries on every page.
+    "suggest_facets": False,
 }
 
 
@@ -58,8 +60,14 @@ def datasette_serve_args(db_path: str, metadata_file: str, host: str, port: int)
     args += ["--host", host, "--port", str(port)]
     if plugins_dir():
         args += ["--plugins-dir", plugins_dir()]
+    return args + settings_args()
+
+
+def settings_args() -> list[str]:
+    """SETTINGS as ``datasette serve`` options."""
+    args = []
     for name, value in SETTINGS.items():
-        args += ["--setting", name, str(value)]
+        args += ["--setting", name, str(value).lower()]
     return args
 
 

@@ -77,6 +77,7 @@ def cli():
     archive ingest episode.mp3 --notes notes.txt
     archive search "unilateral pause"
     archive serve
+    archive publish site/
     """
 
 
@@ -375,10 +376,52 @@ def serve(host, port, db_path):
     archive serve
     archive serve --db talks.db --port 8080
     """
-    from db.serve import serve_archive
+    from db.serve import database_name, serve_archive
 
     open_existing(db_path).close()
+    click.echo(
+        f"serving {db_path} read-only; search it at "
+        f"http://{host}:{port}/{database_name(db_path)}/search",
+        err=True,
+    )
     serve_archive(db_path, host=host, port=port)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--no-audio",
+    is_flag=True,
+    help="Copy no audio files: only episodes with an audio_url keep their time links.",
+)
+@db_option
+def publish(directory, no_audio, db_path):
+    """Write a self-contained, read-only bundle of the archive to DIRECTORY.
+
+    \b
+    archive publish site/
+    datasette serve site/
+
+    The bundle holds a checked, vacuumed copy of the archive, its metadata, settings and
+    plugins, the audio of episodes that have no public URL, an inspect file and a README
+    that says how to serve and deploy it. DIRECTORY must be new or empty.
+    """
+    from db.publish import PublishError, publish_archive
+
+    open_existing(db_path).close()
+    try:
+        bundle = publish_archive(db_path, directory, copy_audio=not no_audio)
+    except (PublishError, OSError) as ex:
+        raise click.ClickException(str(ex)) from None
+    for warning in bundle.warnings:
+        echo_warning(warning)
+    click.echo(
+        f"published {plural(bundle.episodes, 'episode')} and "
+        f"{plural(bundle.audio_files, 'audio file')}; serve it with: "
+        f"datasette serve {bundle.directory}",
+        err=True,
+    )
+    click.echo(str(bundle.directory))
 
 
 def plural(count: int, noun: str) -> str:

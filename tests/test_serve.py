@@ -1,12 +1,11 @@
 """Datasette over a real archive file: in-process, and as `archive serve` really runs it."""
 
 import json
-import socket
-import subprocess
-import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,9 +13,8 @@ from db.schema import open_archive
 from db.serve import build_datasette
 from db.store import store_episode
 
+from .server import archive_server
 from .test_store import fake_episode
-
-ARCHIVE = Path(sys.executable).with_name("archive")
 
 
 @pytest.fixture
@@ -70,35 +68,41 @@ async def test_served_immutable_and_read_only(served_db):
     assert len(count) == 2
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_archive_serve_runs_datasette(served_db):
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ARCHIVE), "serve", "--db", str(served_db), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                assert process.poll() is None, process.stderr.read().decode()
-                assert time.monotonic() < deadline, "archive serve did not start"
-                time.sleep(0.2)
+    with archive_server(served_db) as base:
         url = base + "/my-talks/segments.json?_search=country&_shape=array"
         rows = json.load(urllib.request.urlopen(url, timeout=5))
         assert len(rows) == 2
         settings = json.load(urllib.request.urlopen(base + "/-/settings.json", timeout=5))
         assert settings["sql_time_limit_ms"] == 1000
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        hits = json.load(
+            urllib.request.urlopen(base + "/my-talks/search.json?q=ask+not&_shape=array", timeout=5)
+        )
+        assert hits[0]["snippet"].startswith("And so my fellow Americans, <mark>ask</mark>")
+
+
+RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+
+def timed_get(url: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, time.perf_counter() - started
+    except urllib.error.HTTPError as error:
+        return error.code, time.perf_counter() - started
+
+
+def test_a_runaway_query_ends_and_the_server_answers_others_meanwhile(served_db):
+    with archive_server(served_db) as base:
+        runaway_url = base + "/my-talks.json?" + urllib.parse.urlencode({"sql": RUNAWAY})
+        search_url = base + "/my-talks/search.json?q=country"
+        with ThreadPoolExecutor() as pool:
+            runaway = pool.submit(timed_get, runaway_url)
+            time.sleep(0.2)  # the runaway is running now
+            search_status, _ = timed_get(search_url)
+            search_answered_early = not runaway.done()
+            runaway_status, runaway_seconds = runaway.result()
+    print(f"runaway query ended after {runaway_seconds:.2f} s")
+    assert runaway_status == 400 and runaway_seconds < 5
+    assert search_status == 200 and search_answered_early

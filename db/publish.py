@@ -1,0 +1,232 @@
+"""A self-contained, read-only bundle of the archive, ready to serve or deploy.
+
+    DIR/
+      archive.db          the archive: vacuumed, FTS indexes merged, integrity-checked
+      metadata.yml        titles, descriptions and canned queries, keyed by the file's name
+      settings.json       time and row limits
+      plugins/            time links, highlighted snippets, players, the audio route
+      audio/              the audio of episodes that have no public URL
+      inspect-data.json   table counts; it also marks the database immutable
+      README.md           the command that serves it, and how to deploy it
+
+``datasette serve DIR`` picks all of it up (Datasette's configuration directory mode).
+The bundle is built beside DIR and renamed into place, so a failed publish leaves nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipeline.audio import file_sha256
+
+from .serve import PLUGINS_DIR, SETTINGS, archive_metadata, database_name, settings_args
+
+logger = logging.getLogger(__name__)
+
+FTS_TABLES = ("segments_fts", "chapters_fts")
+AUDIO_FOLDER = "audio"
+
+
+class PublishError(Exception):
+    """The bundle could not be written; the message says why, in one line."""
+
+
+@dataclass
+class Bundle:
+    directory: Path
+    database: Path
+    episodes: int = 0
+    audio_files: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def publish_archive(db_path: str | Path, directory: str | Path, *, copy_audio=True) -> Bundle:
+    """Write the bundle for the archive at ``db_path`` into the new or empty ``directory``."""
+    target = Path(directory)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise PublishError(f"{directory}: already exists and is not empty; name a new directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        bundle = build_bundle(Path(db_path), staging, copy_audio)
+        staging.chmod(0o755)  # mkdtemp makes it private; a bundle is for sharing
+        if target.exists():
+            target.rmdir()
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    bundle.directory, bundle.database = target, target / bundle.database.name
+    return bundle
+
+
+def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
+    # Datasette's configuration directory mode only finds *.db, *.sqlite, *.sqlite3 files.
+    bundle = Bundle(folder, folder / f"{database_name(source)}.db")
+    try:
+        snapshot(source, bundle.database)
+        with closing(sqlite3.connect(bundle.database, isolation_level=None)) as conn:
+            conn.execute("begin")
+            bundle_audio(conn, source.parent, folder, copy_audio, bundle)
+            conn.execute("commit")
+            compact_and_check(conn, bundle.database)
+    except sqlite3.DatabaseError as ex:
+        raise PublishError(f"{source}: cannot be published ({ex})") from None
+    metadata = archive_metadata(bundle.database)
+    (folder / "metadata.yml").write_text(
+        yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
+    )
+    (folder / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n")
+    shutil.copytree(PLUGINS_DIR, folder / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    write_inspect_file(bundle.database)
+    (folder / "README.md").write_text(bundle_readme(bundle, metadata), encoding="utf-8")
+    return bundle
+
+
+def snapshot(source: Path, destination: Path) -> None:
+    """A consistent, vacuumed copy of the archive, with anything in its WAL included."""
+    with closing(sqlite3.connect(source)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM INTO ?", [str(destination)])
+
+
+def bundle_audio(conn, source_dir: Path, folder: Path, copy_audio: bool, bundle: Bundle) -> None:
+    """Copy the audio that episodes without a public URL need; rewrite paths to the copies.
+
+    Paths in the bundle are relative (``audio/<sha256>.mp3``), so the bundle can move;
+    the publisher's own absolute paths are not published.
+    """
+    rows = conn.execute("select id, audio_path, audio_url from episodes").fetchall()
+    bundle.episodes = len(rows)
+    silent = []
+    for episode_id, audio_path, audio_url in rows:
+        copied = None
+        if copy_audio and audio_path and not has_public_url(audio_url):
+            copied = copy_audio_file(conn, episode_id, source_dir / audio_path, folder, bundle)
+        if copied is None and not has_public_url(audio_url):
+            silent.append(episode_id)
+        conn.execute("update episodes set audio_path = ? where id = ?", [copied, episode_id])
+    if silent:
+        bundle.warnings.append(
+            f"{len(silent)} of {len(rows)} episodes have no audio in the bundle and no "
+            f"audio_url, so their times are not links: {', '.join(silent[:5])}"
+            + (", …" if len(silent) > 5 else "")
+        )
+
+
+def copy_audio_file(conn, episode_id: str, path: Path, folder: Path, bundle: Bundle) -> str | None:
+    if not path.is_file():
+        bundle.warnings.append(f"{episode_id}: audio file {path} not found")
+        return None
+    sha256 = file_sha256(path)  # names the copy, and keys the route that serves it
+    relative = f"{AUDIO_FOLDER}/{sha256}{path.suffix.lower()}"
+    if not (folder / relative).exists():
+        (folder / AUDIO_FOLDER).mkdir(exist_ok=True)
+        shutil.copyfile(path, folder / relative)
+        bundle.audio_files += 1
+        logger.info("copied %s", path)
+    conn.execute("update episodes set audio_sha256 = ? where id = ?", [sha256, episode_id])
+    return relative
+
+
+def has_public_url(audio_url: str | None) -> bool:
+    """The rule the plugins link by (plugins/archive_cells.py): http and https only."""
+    return bool(audio_url) and audio_url.lower().startswith(("https://", "http://"))
+
+
+def compact_and_check(conn, database: Path) -> None:
+    """Merge the FTS indexes (faster searches), vacuum, and check the result is sound."""
+    for table in FTS_TABLES:
+        conn.execute(f"insert into [{table}]([{table}]) values ('optimize')")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("VACUUM")
+    problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    if problems != ["ok"]:
+        raise PublishError(f"{database}: integrity check failed: {problems[0]}")
+    for table in FTS_TABLES:
+        try:  # rank 1: compare the index with the content table too, not only itself
+            conn.execute(f"insert into [{table}]([{table}], rank) values ('integrity-check', 1)")
+        except sqlite3.DatabaseError as ex:
+            raise PublishError(f"{database}: {table} does not match its table ({ex})") from None
+
+
+def write_inspect_file(database: Path) -> None:
+    """``datasette inspect``'s file, naming the database by file name as the bundle needs."""
+    from datasette.cli import cli as datasette_cli
+
+    inspect_file = database.parent / "inspect-data.json"
+    datasette_cli.main(
+        ["inspect", str(database), "--inspect-file", str(inspect_file)], standalone_mode=False
+    )
+    data = json.loads(inspect_file.read_text())
+    for entry in data.values():
+        entry["file"] = database.name  # Datasette serves files named here as immutable
+    inspect_file.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def bundle_readme(bundle: Bundle, metadata: dict) -> str:
+    name = database_name(bundle.database)
+    static = " --static audio:audio" if bundle.audio_files else ""
+    options = " ".join(settings_args())
+    return README_TEMPLATE.format(
+        title=metadata.get("title", "Spoken archive"),
+        date=datetime.date.today().isoformat(),
+        episodes=f"{bundle.episodes} episode" + ("" if bundle.episodes == 1 else "s"),
+        database=bundle.database.name,
+        name=name,
+        static=static,
+        options=options,
+    )
+
+
+README_TEMPLATE = """\
+# {title}
+
+A read-only, searchable transcript archive of {episodes}, published by
+transcript-archive on {date}.
+
+## Serve it
+
+With Python 3.10 or later, install Datasette once (`pip install 'datasette>=0.65.3,<1.0'`),
+then, inside this folder:
+
+    datasette serve .
+
+and open <http://127.0.0.1:8001/{name}/search>. Datasette reads everything from this folder:
+the archive, which `inspect-data.json` marks immutable (no write can reach it), the
+canned queries and descriptions in `metadata.yml`, the time and row limits in
+`settings.json`, and the plugins in `plugins/` (time links, highlighted snippets,
+audio players, and the audio route, which serves only the files in `audio/` that
+the archive names, with range requests so that players can seek).
+
+## Deploy it
+
+`datasette publish` builds a container with the same parts. For Google Cloud Run (with
+`gcloud` set up), inside this folder:
+
+    datasette publish cloudrun {database} --service {name} \\
+      --metadata metadata.yml --plugins-dir plugins{static} \\
+      --install 'datasette>=0.65.3,<1.0' \\
+      --extra-options "{options}"
+
+`datasette publish heroku` takes the same options. `--static audio:audio` puts the audio
+folder beside the archive in the container, where the audio route finds it; episodes
+with a public `audio_url` link there and need no copy. `--install` keeps the container
+on the Datasette these plugins and canned queries are written for.
+
+## What is here
+
+- `{database}`: episodes, chapters, segments and words, with full-text indexes
+- `metadata.yml`, `settings.json`, `plugins/`, `inspect-data.json`: as above
+- `audio/`: audio files named by their SHA-256 (when any episode needs one)
+"""
