@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARCHIVE_DB ?= examples/demo.db
 SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
 
-.PHONY: install system-deps demo test benchmark benchmark-search clean
+.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search clean
 
 $(BIN)/archive: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: install system-deps
 
 benchmark: install
 	$(BIN)/python benchmarks/ingest.py
+
+benchmark-alignment: install system-deps
+	$(BIN)/python benchmarks/alignment.py
 
 benchmark-search: install
 	$(BIN)/python benchmarks/search_load.py

@@ -11,7 +11,7 @@ from itertools import groupby
 
 from .headings import align_timed_chapters, place_headings
 from .records import AlignedEpisode, AudioInfo, Chapter, Outline, OutlineEntry, Segment, Transcript
-from .sentences import join_words
+from .sentences import segment_from_words
 from .timefmt import format_clock
 
 HEADINGS_ONLY = "notes-headings"
@@ -84,17 +84,7 @@ def _split_by_chapter(segment: Segment, starts: list[float]):
         yield groups[0][0], segment
         return
     for index, words in groups:
-        yield (
-            index,
-            Segment(
-                start=words[0].start,
-                end=words[-1].end,
-                text=join_words(words),
-                words=words,
-                avg_logprob=segment.avg_logprob,
-                no_speech_prob=segment.no_speech_prob,
-            ),
-        )
+        yield index, segment_from_words(words, segment)
 
 
 def _titled(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:

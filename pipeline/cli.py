@@ -68,6 +68,59 @@ def open_existing(db_path: str):
         raise click.ClickException(str(ex)) from None
 
 
+def transcription_options(command):
+    """The options that choose and run the model, as ``ingest`` has them."""
+    options = [
+        click.option(
+            "--model",
+            default=DEFAULT_MODEL,
+            show_default=True,
+            help="faster-whisper model name or local model folder.",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help="auto picks CUDA when present, else CPU.",
+        ),
+        click.option(
+            "--compute-type",
+            default="auto",
+            show_default=True,
+            help="CTranslate2 compute type: auto (int8 on CPU, float16 on CUDA), int8, float16...",
+        ),
+        click.option(
+            "--language", help="Spoken language code (default: detect; 'en' for .en models)."
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=0),
+            default=DEFAULT_BATCH_SIZE,
+            show_default=True,
+            help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def strict_option(command):
+    return click.option(
+        "--strict",
+        is_flag=True,
+        help="Refuse an episode whose outline needs fixing (out of order, duplicates, ...).",
+    )(command)
+
+
+def transcriber_factory(model: str, device: str, compute_type: str):
+    """Loads the model on first use, once for the whole batch (never when all files fail)."""
+    return functools.cache(
+        lambda: Transcriber(model=model, device=device, compute_type=compute_type)
+    )
+
+
 @click.group()
 @click.version_option(package_name="transcript-archive")
 def cli():
@@ -94,40 +147,10 @@ def cli():
     type=click.Path(exists=True, dir_okay=False),
     help="Podcasting 2.0 chapters JSON (preferred over --notes and embedded chapters).",
 )
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Refuse an episode whose outline needs fixing (out of order, duplicates, ...).",
-)
+@strict_option
 @click.option("--title", help="Episode title (default: the file's title tag, else its name).")
 @click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
-@click.option(
-    "--model",
-    default=DEFAULT_MODEL,
-    show_default=True,
-    help="faster-whisper model name or local model folder.",
-)
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="auto picks CUDA when present, else CPU.",
-)
-@click.option(
-    "--compute-type",
-    default="auto",
-    show_default=True,
-    help="CTranslate2 compute type: auto (int8 on CPU, float16 on CUDA), int8, float16, ...",
-)
-@click.option("--language", help="Spoken language code (default: detect; 'en' for .en models).")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=0),
-    default=DEFAULT_BATCH_SIZE,
-    show_default=True,
-    help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
-)
+@transcription_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 @db_option
@@ -165,9 +188,7 @@ def ingest(
         db = open_archive(db_path)
     except FAILURES as ex:
         raise click.ClickException(str(ex)) from None
-    load_transcriber = functools.cache(
-        lambda: Transcriber(model=model, device=device, compute_type=compute_type)
-    )
+    load_transcriber = transcriber_factory(model, device, compute_type)
     stored, failed = [], 0
     for path in audio:
         request = EpisodeRequest(
@@ -181,16 +202,8 @@ def ingest(
             failed += 1
             continue
         stored.append(_episode_summary(episode))
-        click.echo(
-            f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
-            f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}",
-            err=True,
-        )
-    if as_json:
-        click.echo(json.dumps(stored, indent=2))
-    else:
-        for summary in stored:
-            click.echo(summary["id"])
+        _report_stored(episode)
+    _print_stored(stored, as_json)
     if failed:
         raise click.ClickException(f"{failed} of {len(audio)} files could not be ingested")
 
@@ -256,6 +269,24 @@ def _episode_summary(episode) -> dict:
         "chapters": len(episode.chapters),
         "segments": sum(len(chapter.segments) for chapter in episode.chapters),
     }
+
+
+def _report_stored(episode) -> None:
+    kind = episode.transcript.model.removeprefix("publisher:")
+    transcript = f", the publisher's {kind} transcript" if kind != episode.transcript.model else ""
+    click.echo(
+        f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
+        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}",
+        err=True,
+    )
+
+
+def _print_stored(stored: list[dict], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(stored, indent=2))
+    else:
+        for summary in stored:
+            click.echo(summary["id"])
 
 
 @cli.command()
@@ -441,42 +472,6 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 FEED_FAILURES = FAILURES + (DownloadError,)
 
 
-def transcription_options(command):
-    """The options that choose and run the model, as ``ingest`` has them."""
-    options = [
-        click.option(
-            "--model",
-            default=DEFAULT_MODEL,
-            show_default=True,
-            help="faster-whisper model name or local model folder.",
-        ),
-        click.option(
-            "--device",
-            type=click.Choice(["auto", "cpu", "cuda"]),
-            default="auto",
-            show_default=True,
-            help="auto picks CUDA when present, else CPU.",
-        ),
-        click.option(
-            "--compute-type",
-            default="auto",
-            show_default=True,
-            help="CTranslate2 compute type: auto (int8 on CPU, float16 on CUDA), int8, ...",
-        ),
-        click.option("--language", help="Spoken language code (default: detect)."),
-        click.option(
-            "--batch-size",
-            type=click.IntRange(min=0),
-            default=DEFAULT_BATCH_SIZE,
-            show_default=True,
-            help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @cli.command()
 @click.argument("feed_location", metavar="FEED")
 @click.option(
@@ -500,11 +495,7 @@ def transcription_options(command):
     type=click.Path(file_okay=False),
     help="Audio cache folder (default: $ARCHIVE_CACHE, else ~/.cache/transcript-archive/audio).",
 )
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Refuse an episode whose outline needs fixing (out of order, duplicates, ...).",
-)
+@strict_option
 @transcription_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @json_option
@@ -547,9 +538,7 @@ def feed(
         for warning in parsed.warnings:
             echo_warning(warning)
         items = _items_to_ingest(db, parsed, limit, reingest)
-        load_transcriber = functools.cache(
-            lambda: Transcriber(model=model, device=device, compute_type=compute_type)
-        )
+        load_transcriber = transcriber_factory(model, device, compute_type)
         stored, failed = [], 0
         for item in items:
             try:
@@ -624,24 +613,6 @@ class _DownloadBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _report_stored(episode) -> None:
-    kind = episode.transcript.model.removeprefix("publisher:")
-    transcript = f", the publisher's {kind} transcript" if kind != episode.transcript.model else ""
-    click.echo(
-        f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
-        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}",
-        err=True,
-    )
-
-
-def _print_stored(stored: list[dict], as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(stored, indent=2))
-    else:
-        for summary in stored:
-            click.echo(summary["id"])
 
 
 @cli.command()

@@ -34,7 +34,7 @@ def split_into_sentences(segment: Segment, max_seconds: float = MAX_SECONDS) -> 
             current = []
     if current:
         pieces.append(current)
-    return [_segment_from_words(words, segment) for words in pieces]
+    return [segment_from_words(words, segment) for words in pieces]
 
 
 def _ends_here(current: list[Word], following: Word) -> bool:
@@ -57,7 +57,8 @@ def _best_cut(words: list[Word]) -> int:
     return max(gaps)[1]
 
 
-def _segment_from_words(words: list[Word], parent: Segment) -> Segment:
+def segment_from_words(words: list[Word], parent: Segment) -> Segment:
+    """A segment of some of ``parent``'s words, keeping its decoder scores."""
     return Segment(
         start=words[0].start,
         end=words[-1].end,

@@ -16,7 +16,13 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .coverage import skipped_speech, words_inside
+from .coverage import (
+    MIN_GAP_SECONDS,
+    merge_close,
+    skipped_speech,
+    snap_words_to_speech,
+    words_inside,
+)
 from .records import Segment, Transcript, Word
 from .sentences import split_into_sentences
 
@@ -111,11 +117,14 @@ class Transcriber:
                 decoded, info = self._transcribe_sequential(samples, language)
             decoded = list(_collect(decoded, on_progress))
             segments = self._redecode_repetitions(samples, decoded, language)
-            segments = self._redecode_skipped_speech(samples, segments, language)
+            speech = speech_regions(samples)
+            segments = self._redecode_skipped_speech(samples, segments, speech, language)
         except Exception as ex:
             raise TranscribeError(f"transcription failed: {_one_line(ex)}") from None
+        segments = [piece for segment in segments for piece in split_into_sentences(segment)]
+        snap_words_to_speech(segments, speech)
         return Transcript(
-            segments=[piece for segment in segments for piece in split_into_sentences(segment)],
+            segments=segments,
             language=info.language,
             duration=len(samples) / SAMPLE_RATE,
             model=self.name,
@@ -156,15 +165,9 @@ class Transcriber:
             segments.extend(self._decode_span(samples, segment.start, segment.end, language))
         return segments
 
-    def _redecode_skipped_speech(self, samples, segments, language) -> list[Segment]:
+    def _redecode_skipped_speech(self, samples, segments, speech, language) -> list[Segment]:
         """Decode again any stretch the voice detector calls speech but no word covers."""
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        speech = [
-            (span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE)
-            for span in get_speech_timestamps(samples, VadOptions())
-        ]
-        for gap in skipped_speech(speech, segments):
+        for gap in skipped_speech(merge_close(speech, MIN_GAP_SECONDS), segments):
             logger.info("re-decoding %.1f-%.1f s: speech with no words", *gap)
             redone = self._decode_span(samples, gap[0] - 0.5, gap[1] + 0.5, language)
             segments.extend(words_inside(redone, gap))
@@ -175,6 +178,17 @@ class Transcriber:
         last = min(len(samples), int(end * SAMPLE_RATE))
         decoded, _ = self._transcribe_sequential(samples[first:last], language)
         return [_shifted(segment, first / SAMPLE_RATE) for segment, _ in _collect(decoded, None)]
+
+
+def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
+    """Where the voice detector hears speech, split at pauses of a quarter second."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(min_silence_duration_ms=250, speech_pad_ms=50)
+    return [
+        (span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE)
+        for span in get_speech_timestamps(samples, options)
+    ]
 
 
 def _collect(decoded: Iterable, on_progress: ProgressCallback | None):
