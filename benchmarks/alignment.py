@@ -56,6 +56,29 @@ def summary(errs: list[float]) -> dict:
     return {"median_s": round(statistics.median(errs), 3), "worst_s": max(errs), "errors": errs}
 
 
+def headings_not_spoken(transcriber, folder: Path) -> dict:
+    """Control: corpus readings whose chapter titles are never said. Nothing may move."""
+    from tests.audio_tools import join_clips
+
+    corpus = ROOT.parent / "shared" / "corpus"
+    clips = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3"]
+    spans = join_clips([corpus / clip for clip in clips], folder / "readings.wav")
+    titles = [
+        "An inaugural challenge",
+        "First of the procreation sonnets",
+        "Forty winters and a field",
+        "The mirror and the mother",
+    ]
+    notes = "\n".join(
+        f"({int(start) // 60:02d}:{int(start) % 60:02d}) {title}"
+        for title, (start, _) in zip(titles, spans)
+    )
+    audio, samples = read_audio(folder / "readings.wav")
+    chapters, offset, _ = aligned_starts(audio, transcriber.transcribe(samples), notes)
+    moved = [c.title for c in chapters if c.start != c.stated_start or c.confidence is not None]
+    return {"chapters": len(chapters), "moved": len(moved), "outline_offset": offset}
+
+
 def seed_scale() -> dict:
     """Speed and accuracy at the seed episode's size: 35 headings in an hour of words.
 
@@ -117,8 +140,10 @@ def main() -> None:
                 "headings_only": summary(errors(untimed, episode.true_starts)),
                 "confidence": [c.confidence for c in timed],
             }
-    every_timed = [e for r in report.values() for e in r["timed_outline"]["errors"]]
-    every_untimed = [e for r in report.values() for e in r["headings_only"]["errors"]]
+        report["headings-not-spoken"] = headings_not_spoken(transcriber, Path(name))
+    narrated = [report[scenario] for scenario in SCENARIOS]
+    every_timed = [e for r in narrated for e in r["timed_outline"]["errors"]]
+    every_untimed = [e for r in narrated for e in r["headings_only"]["errors"]]
     report["all"] = {
         "timed_outline": {k: v for k, v in summary(every_timed).items() if k != "errors"},
         "headings_only": {k: v for k, v in summary(every_untimed).items() if k != "errors"},

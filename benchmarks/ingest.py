@@ -5,14 +5,17 @@
 For each decoding path (sequential, batched) it runs, each in a fresh process on the
 same file: plain faster-whisper (model load + transcribe, nothing else) and the full
 `archive ingest` (decode, hash, transcribe, align, store). It reports wall time,
-real-time factor, their ratio, and peak resident memory; then the word error rate of
-the archive's transcripts of the three corpus sonnets, and the seed outline figures.
+real-time factor, their ratio, peak resident memory and the words decoded (plain
+faster-whisper skips stretches of speech that the archive decodes again); then the
+word error rate of the archive's transcripts of the three corpus sonnets, and the seed
+outline figures.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,13 +56,17 @@ def timed_process(command: list[str]) -> dict:
     result = subprocess.run(wrapped, capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - started
     peak_kib = int(result.stderr.strip().splitlines()[-1])
-    return {"seconds": round(elapsed, 2), "peak_mib": round(peak_kib / 1024, 1)}
+    return {
+        "seconds": round(elapsed, 2),
+        "peak_mib": round(peak_kib / 1024, 1),
+        "stdout": result.stdout,
+    }
 
 
 # Runs the command as its own child and reports that child's peak RSS (KiB) on stderr.
 _PEAK_WRAPPER = """
 import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+subprocess.run(sys.argv[1:], check=True, stderr=subprocess.DEVNULL)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 """
 
@@ -93,6 +100,9 @@ def speed_and_memory(episode: Path, duration: float, folder: Path) -> dict:
                 str(batch_size),
             ]
         )
+        plain["words"] = int(plain.pop("stdout"))
+        ingest.pop("stdout")
+        ingest["words"] = sqlite3.connect(db).execute("select count(*) from words").fetchone()[0]
         for figures in (plain, ingest):
             figures["real_time_factor"] = round(duration / figures["seconds"], 2)
         results[name] = {
