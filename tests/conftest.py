@@ -91,7 +91,14 @@ def artifacts_dir():
 
 
 def pytest_report_header(config):
-    return f"shared test data: {SHARED} ({'found' if SHARED.is_dir() else 'MISSING'})"
+    return f"shared test data: {SHARED}"
+
+
+def pytest_sessionstart(session):
+    if not CORPUS.is_dir():
+        raise pytest.UsageError(
+            f"the shared test data is missing: expected {CORPUS} (../shared beside the project)"
+        )
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
