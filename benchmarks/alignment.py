@@ -25,7 +25,7 @@ from pipeline.align import align_episode, plan_chapters  # noqa: E402
 from pipeline.audio import read_audio  # noqa: E402
 from pipeline.outline import parse_notes  # noqa: E402
 from pipeline.transcribe import Transcriber  # noqa: E402
-from tests.narration import make_episode  # noqa: E402
+from tests.narration import make_episode, readings_with_unspoken_titles  # noqa: E402
 
 SCENARIOS = {
     "mid-roll-60": dict(mid_roll=60.0),
@@ -58,22 +58,8 @@ def summary(errs: list[float]) -> dict:
 
 def headings_not_spoken(transcriber, folder: Path) -> dict:
     """Control: corpus readings whose chapter titles are never said. Nothing may move."""
-    from tests.audio_tools import join_clips
-
-    corpus = ROOT.parent / "shared" / "corpus"
-    clips = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3"]
-    spans = join_clips([corpus / clip for clip in clips], folder / "readings.wav")
-    titles = [
-        "An inaugural challenge",
-        "First of the procreation sonnets",
-        "Forty winters and a field",
-        "The mirror and the mother",
-    ]
-    notes = "\n".join(
-        f"({int(start) // 60:02d}:{int(start) % 60:02d}) {title}"
-        for title, (start, _) in zip(titles, spans)
-    )
-    audio, samples = read_audio(folder / "readings.wav")
+    path, notes = readings_with_unspoken_titles(ROOT.parent / "shared" / "corpus", folder)
+    audio, samples = read_audio(path)
     chapters, offset, _ = aligned_starts(audio, transcriber.transcribe(samples), notes)
     moved = [c.title for c in chapters if c.start != c.stated_start or c.confidence is not None]
     return {"chapters": len(chapters), "moved": len(moved), "outline_offset": offset}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_tools import write_wav
+from .audio_tools import join_clips, write_wav
 
 RATE = 16000
 GAP = 0.9  # silence before each heading, as narrators leave
@@ -145,3 +145,23 @@ def _show_notes(stated_starts: list[float] | None) -> str:
             lines.append(f"({whole // 60:02d}:{whole % 60:02d}) {heading}")
     lines += ["---", "Narrated by espeak-ng."]
     return "\n".join(lines) + "\n"
+
+
+UNSPOKEN_TITLES = {
+    "jfk.flac": "An inaugural challenge",
+    "sonnet-p001.mp3": "First of the procreation sonnets",
+    "sonnet-p002.mp3": "Forty winters and a field",
+    "sonnet-p003.mp3": "The mirror and the mother",
+}
+
+
+def readings_with_unspoken_titles(corpus: Path, folder: Path) -> tuple[Path, str]:
+    """Corpus readings joined into one episode, with show notes whose chapter titles are
+    never said aloud (as in most interviews): alignment must move nothing."""
+    audio = folder / "readings.wav"
+    spans = join_clips([corpus / clip for clip in UNSPOKEN_TITLES], audio)
+    notes = "\n".join(
+        f"({int(start) // 60:02d}:{int(start) % 60:02d}) {title}"
+        for title, (start, _) in zip(UNSPOKEN_TITLES.values(), spans)
+    )
+    return audio, notes

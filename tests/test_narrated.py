@@ -8,9 +8,8 @@ from pipeline.align import describe_alignment
 from pipeline.audio import read_audio
 from pipeline.outline import parse_notes
 
-from .audio_tools import join_clips
 from .conftest import CORPUS, aligned
-from .narration import make_episode
+from .narration import make_episode, readings_with_unspoken_titles
 
 pytestmark = pytest.mark.slow
 ADS = {
@@ -76,23 +75,11 @@ def test_confidence_and_stated_times_are_kept(narrated):
 
 
 def test_no_chapter_moves_when_headings_are_not_spoken(tmp_path, transcriber):
-    clips = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3"]
-    spans = join_clips([CORPUS / clip for clip in clips], tmp_path / "readings.wav")
-    titles = [
-        "An inaugural challenge",
-        "First of the procreation sonnets",
-        "Forty winters and a field",
-        "The mirror and the mother",
-    ]
-    notes = "\n".join(
-        f"(00:{int(start):02d}) {t}"
-        if start < 60
-        else f"({int(start) // 60:02d}:{int(start) % 60:02d}) {t}"
-        for t, (start, _) in zip(titles, spans)
-    )
-    audio, samples = read_audio(tmp_path / "readings.wav")
+    path, notes = readings_with_unspoken_titles(CORPUS, tmp_path)
+    audio, samples = read_audio(path)
     transcript = transcriber.transcribe(samples)
     episode, notes_out = aligned("x", "Readings", audio, transcript, parse_notes(notes))
+    assert len(episode.chapters) == 4
     assert [c.start for c in episode.chapters] == [c.stated_start for c in episode.chapters]
     assert all(c.confidence is None for c in episode.chapters)
     assert episode.outline_offset == 0.0 and notes_out == []
