@@ -43,7 +43,7 @@ def parse_chapters_json(text: str, name: str = "chapters") -> Outline:
         entry = _chapter_entry(item, f"{name} chapter {number}", warnings)
         if entry is not None:
             entries.append(entry)
-    return Outline(entries=entries, source="chapters-json", warnings=warnings, name=name)
+    return Outline(entries=entries, source="chapters-json", warnings=warnings)
 
 
 def _chapter_entry(item, where: str, warnings: list[str]) -> OutlineEntry | None:

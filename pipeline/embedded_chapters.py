@@ -19,7 +19,7 @@ def read_embedded_chapters(path: str | Path) -> Outline | None:
         source = "embedded"
     if not entries:
         return None
-    return Outline(entries=entries, source=source, name=str(path))
+    return Outline(entries=entries, source=source)
 
 
 def _id3_chapters(path) -> list[OutlineEntry]:

@@ -36,7 +36,6 @@ def read_notes(path: str | Path) -> Outline:
     except OSError as ex:
         raise OutlineError(f"{path}: cannot read show notes ({ex.strerror})") from None
     outline = parse_notes(text)
-    outline.name = str(path)
     if not outline.entries:
         outline.warnings.append(f"{path}: no chapters found; one chapter spans the episode")
     return outline

@@ -33,7 +33,6 @@ class OutlineEntry:
 class Outline:
     entries: list[OutlineEntry]
     source: str  # 'notes', 'notes-headings', 'chapters-json', 'id3', 'embedded', 'none'
-    name: str | None = None  # the file it came from, for messages
     warnings: list[str] = field(default_factory=list)
 
 
