@@ -8,11 +8,10 @@ used is reported and left out, never dropped silently.
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 from .outline import OutlineError
+from .podcast_json import is_number, json_list
 from .records import Chapter, Outline, OutlineEntry
 
 SPEC_VERSION = "1.2.0"
@@ -27,19 +26,12 @@ def read_chapters_json(path: str | Path) -> Outline:
 
 
 def parse_chapters_json(text: str, name: str = "chapters") -> Outline:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as ex:
-        raise OutlineError(
-            f"{name}: not valid JSON (line {ex.lineno} column {ex.colno}: {ex.msg})"
-        ) from None
-    if not isinstance(document, dict) or not isinstance(document.get("chapters"), list):
-        raise OutlineError(f'{name}: expected an object with a "chapters" list')
+    document, items = json_list(text, name, "chapters", OutlineError)
     warnings = []
     if "version" not in document:
         warnings.append(f'{name}: no "version"; read as Podcasting 2.0 chapters {SPEC_VERSION}')
     entries = []
-    for number, item in enumerate(document["chapters"], start=1):
+    for number, item in enumerate(items, start=1):
         entry = _chapter_entry(item, f"{name} chapter {number}", warnings)
         if entry is not None:
             entries.append(entry)
@@ -51,7 +43,7 @@ def _chapter_entry(item, where: str, warnings: list[str]) -> OutlineEntry | None
         warnings.append(f"{where}: not an object; rejected")
         return None
     start = item.get("startTime")
-    if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start):
+    if not is_number(start):
         warnings.append(f'{where}: "startTime" missing or not a number ({start!r}); rejected')
         return None
     if start < 0:

@@ -10,12 +10,11 @@ A cue that cannot be used is reported and left out, never dropped silently.
 from __future__ import annotations
 
 import html
-import json
-import math
 import re
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from .podcast_json import is_number, json_list
 from .records import Segment, Transcript, Word
 from .sentences import split_into_sentences
 from .textnorm import one_line
@@ -156,16 +155,9 @@ def _vtt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:
 
 
 def parse_json_transcript(text: str, name: str, warnings: list[str]) -> list[Segment]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as ex:
-        raise TranscriptFormatError(
-            f"{name}: not valid JSON (line {ex.lineno} column {ex.colno}: {ex.msg})"
-        ) from None
-    if not isinstance(document, dict) or not isinstance(document.get("segments"), list):
-        raise TranscriptFormatError(f'{name}: expected an object with a "segments" list')
+    _, listed = json_list(text, name, "segments", TranscriptFormatError)
     items = []
-    for number, item in enumerate(document["segments"], start=1):
+    for number, item in enumerate(listed, start=1):
         checked = _json_segment(item, f"{name} segment {number}", warnings)
         if checked is not None:
             items.append(checked)
@@ -197,12 +189,7 @@ def _json_segment(item, where: str, warnings: list[str]):
 
 
 def _is_time(value) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )
+    return is_number(value) and value >= 0
 
 
 def _ends(items) -> list[float]:
