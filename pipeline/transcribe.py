@@ -113,10 +113,12 @@ class Transcriber:
         try:
             if batch_size > 1:
                 decoded, info = self._transcribe_batched(samples, language, batch_size)
+                decoded = list(_collect(decoded, on_progress))
+                segments = self._redecode_repetitions(samples, decoded, language)
             else:
+                # This path already fell back through higher temperatures on any loop.
                 decoded, info = self._transcribe_sequential(samples, language)
-            decoded = list(_collect(decoded, on_progress))
-            segments = self._redecode_repetitions(samples, decoded, language)
+                segments = [segment for segment, _ in _collect(decoded, on_progress)]
             speech = speech_regions(samples)
             segments = self._redecode_skipped_speech(samples, segments, speech, language)
         except Exception as ex:
