@@ -14,9 +14,7 @@ def format_clock(seconds: float | None) -> str:
     seconds = max(0.0, float(seconds))
     if seconds < 60 and seconds != int(seconds):
         return f"0:{seconds:04.1f}"
-    whole = int(round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
+    hours, minutes, secs = _hours_minutes_seconds(int(round(seconds)))
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
@@ -24,12 +22,15 @@ def format_clock(seconds: float | None) -> str:
 
 def format_timestamp(seconds: float) -> str:
     """``[mm:ss]`` style used next to search hits and in readable transcripts."""
-    whole = int(max(0.0, seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
+    hours, minutes, secs = _hours_minutes_seconds(int(max(0.0, seconds)))
     if hours:
         return f"{hours:02d}:{minutes:02d}:{secs:02d}"
     return f"{minutes:02d}:{secs:02d}"
+
+
+def _hours_minutes_seconds(whole: int) -> tuple[int, int, int]:
+    hours, rest = divmod(whole, 3600)
+    return (hours, *divmod(rest, 60))
 
 
 def parse_clock(text: str) -> float:
