@@ -31,6 +31,7 @@ from .feed import FeedError, newest_items
 from .feed_episode import feed_item_request, read_feed
 from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
 from .outline import OutlineError, read_notes
+from .textnorm import plural
 from .timefmt import format_clock, format_timestamp
 from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscribeError, Transcriber
 
@@ -453,10 +454,6 @@ def publish(directory, no_audio, db_path):
         err=True,
     )
     click.echo(str(bundle.directory))
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:

@@ -15,6 +15,7 @@ from .audio import read_audio
 from .embedded_chapters import read_embedded_chapters
 from .outline import no_outline
 from .records import AlignedEpisode, Outline, Transcript
+from .textnorm import plural
 from .transcribe import DEFAULT_BATCH_SIZE, ProgressCallback, Transcriber
 
 Warn = Callable[[str], None]
@@ -60,10 +61,9 @@ def prepare_episode(
     title = request.title or audio.title or Path(request.audio_path).stem
     chapters, outline_warnings = plan_chapters(outline, audio.duration, opening_title=title)
     if request.strict and outline_warnings:
-        count = len(outline_warnings)
         raise StrictOutlineError(
-            f"{request.audio_path}: not ingested (--strict): {count} outline "
-            f"problem{'s' if count > 1 else ''}, the first: {outline_warnings[0]}"
+            f"{request.audio_path}: not ingested (--strict): "
+            f"{plural(len(outline_warnings), 'outline problem')}, the first: {outline_warnings[0]}"
         )
     for warning in outline_warnings:
         warn(warning)

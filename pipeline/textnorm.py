@@ -57,3 +57,8 @@ def _roman_to_int(numeral: str) -> int:
 def one_line(text: str) -> str:
     """Text with every run of whitespace, line breaks included, as one space."""
     return " ".join(text.split())
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 chapter``, ``5 chapters``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
