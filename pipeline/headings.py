@@ -30,6 +30,9 @@ OFFSET_TOLERANCE = 3.0  # seconds within which two headings agree on an offset
 SEARCH_BEFORE = 20.0  # how far before the expected time a heading may be heard
 SEARCH_AFTER = 150.0  # and after: room for a mid-roll ad the outline knows nothing of
 SHORT_HEADING_WINDOW = 10.0  # short headings are only trusted close to where expected
+TYPICAL_CHAPTERS_BACK = 1.5  # an unheard heading is sought this many chapter lengths back
+MIN_PAUSE = 0.5  # seconds of silence that can mark an unheard heading
+CLEAR_PAUSE_RATIO = 1.5  # ... when this many times longer than any other pause near it
 
 
 @dataclass
@@ -56,14 +59,25 @@ def word_tokens(segments: list[Segment]) -> list[Token]:
 
 
 def find_heading(
-    tokens: list[Token], title: str, low: float, high: float, min_score: float = MATCH_SCORE
+    tokens: list[Token],
+    title: str,
+    low: float,
+    high: float,
+    min_score: float = MATCH_SCORE,
+    need_content: bool = True,
 ) -> list[Match]:
-    """Places between ``low`` and ``high`` seconds where ``title`` is spoken, best first."""
+    """Places between ``low`` and ``high`` seconds where ``title`` is spoken, best first.
+
+    ``need_content=False`` drops the content-word test, for a few seconds' window that
+    the neighbouring chapters already pin down: there ASR may garble every content word
+    ("how did our kind begin" for "how the archive began").
+    """
     heading = normalise_words(title)
     if not heading:
         return []
     target = " ".join(heading)
     starts_like, content_hits, needed = _window_filters(tokens, heading)
+    needed = needed if need_content else 0
     lengths = range(max(1, len(heading) - 2), len(heading) + 4)
     matches = []
     for index in range(len(tokens)):
@@ -191,7 +205,12 @@ def _recover_between_shifts(chapters: list[Chapter], tokens: list[Token]) -> Non
             m
             for place in places
             for m in find_heading(
-                tokens, chapter.title, max(low, place - 4), min(high, place + 4), WEAK_SCORE
+                tokens,
+                chapter.title,
+                max(low, place - 4),
+                min(high, place + 4),
+                WEAK_SCORE,
+                need_content=False,
             )
         ]
         if matches:
@@ -228,8 +247,9 @@ def place_headings(chapters: list[Chapter], segments: list[Segment], duration: f
     """Place untimed headings where they are heard, in outline order.
 
     Among every heading's candidate matches, pick the set with the highest total score
-    whose times increase in outline order. A heading never heard is kept as an empty
-    chapter just before the next one that was.
+    whose times increase in outline order. A heading never heard starts at the clearest
+    pause shortly before the next placed heading (narrators pause before a heading), or,
+    with no pause to go by, as an empty chapter just before it.
     """
     tokens = word_tokens(segments)
     heading_chapters = [c for c in chapters if c.stated_start is None and c.position > 0]
@@ -237,14 +257,44 @@ def place_headings(chapters: list[Chapter], segments: list[Segment], duration: f
         [find_heading(tokens, c.title, 0.0, duration)[:8] for c in heading_chapters]
     )
     placed = _recover_between_placed(heading_chapters, placed, tokens, duration)
+    window = TYPICAL_CHAPTERS_BACK * _typical_chapter_length(placed)
     following = duration
-    for chapter, match in reversed(list(zip(heading_chapters, placed))):
+    for index in reversed(range(len(heading_chapters))):
+        chapter, match = heading_chapters[index], placed[index]
         if match is None:
-            chapter.start, chapter.confidence = following, 0.0
+            earliest = max((m.start + 0.5 for m in placed[:index] if m), default=0.0)
+            low = max(earliest, following - window)
+            chapter.start = _clearest_pause(tokens, low, following - 0.5) or following
+            chapter.confidence = 0.0
         else:
             chapter.start, chapter.confidence = match.start, round(match.score, 3)
         following = chapter.start
     _close_ends(chapters, duration)
+
+
+def _typical_chapter_length(placed: list[Match | None]) -> float:
+    """The median time between consecutive placed headings (0: fewer than two placed)."""
+    starts = [m.start for m in placed if m]
+    lengths = sorted(b - a for a, b in zip(starts, starts[1:]))
+    return lengths[len(lengths) // 2] if lengths else 0.0
+
+
+def _clearest_pause(tokens: list[Token], low: float, high: float) -> float | None:
+    """Where speech resumes after a silence between ``low`` and ``high`` that stands out.
+
+    The longest pause counts only if it is clearly longer than the next longest: evenly
+    paused speech says nothing about where a heading was.
+    """
+    pauses = sorted(
+        (following.start - token.end, following.start)
+        for token, following in zip(tokens, tokens[1:])
+        if low <= following.start <= high and following.start - token.end >= MIN_PAUSE
+    )
+    if not pauses:
+        return None
+    longest, resumes = pauses[-1]
+    runner_up = pauses[-2][0] if len(pauses) > 1 else 0.0
+    return resumes if longest >= CLEAR_PAUSE_RATIO * runner_up else None
 
 
 def _recover_between_placed(

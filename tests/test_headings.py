@@ -152,3 +152,24 @@ def test_place_headings_prefers_the_order_of_the_outline():
     chapters, _ = plan_chapters(parse_notes("\n".join(HEADINGS[:2])), 400.0, "Episode")
     place_headings(chapters, segments, 400.0)
     assert [c.start for c in chapters[1:]] == pytest.approx([50, 100])
+
+
+def test_headings_only_unheard_heading_starts_at_the_clear_pause_before_the_next():
+    spoken = {h: t for h, t in zip(HEADINGS, STATED) if not h.startswith("A detour")}
+    segments = transcript_with_headings(spoken)
+    # The narrator pauses for 3 s before the unheard heading at 170 s, and only there.
+    segments = [s for s in segments if not 167.0 <= s.start < 170.0]
+    segments.append(make_segment("a garbled line the recogniser made up.", 170.0, 0.35))
+    segments.sort(key=lambda s: s.start)
+    chapters, _ = plan_chapters(parse_notes("\n".join(HEADINGS)), 400.0, "Episode")
+    place_headings(chapters, segments, 400.0)
+    detour = chapters[3]
+    assert detour.start == pytest.approx(170.0) and detour.confidence == 0.0
+
+
+def test_timed_heading_garbled_beyond_its_content_words_is_found_where_pinned_down():
+    spoken = {h: t + 30 for h, t in zip(HEADINGS, STATED)}
+    spoken["How did our kind begin"] = spoken.pop(HEADINGS[0])
+    episode, _ = align(timed_notes(), spoken)
+    first = episode.chapters[1]
+    assert first.start == pytest.approx(50.0) and 0.5 <= first.confidence < 0.72
