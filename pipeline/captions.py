@@ -116,11 +116,11 @@ def read_srt(text: str, name: str, warnings: list[str]) -> list[Segment]:
 
 def _srt_speakers(segments: list[Segment]) -> list[Segment]:
     """``Sarah: ...`` where the speaker changes, as the Podcasting 2.0 SRT guidance writes
-    it. A name counts as a speaker when at least two cues start with it."""
+    it; names count as speakers once at least two cues start with one."""
     prefixes = Counter(m[1] for s in segments if (m := SPEAKER_PREFIX.match(s.text)))
-    speakers = {name for name, count in prefixes.items() if count >= 2}
-    if not speakers:
-        return segments
+    if sum(prefixes.values()) < 2:
+        return segments  # one "Note: ..." is text, not a speaker
+    speakers = set(prefixes)
     speaker = None
     for segment in segments:
         match = SPEAKER_PREFIX.match(segment.text)
@@ -142,11 +142,12 @@ def _newlines(text: str) -> str:
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _blocks(text: str) -> list[tuple[int, list[str]]]:
-    """Blank-line separated blocks, each with the line number it starts on."""
+def _blocks(text: str, *, vtt: bool = False) -> list[tuple[int, list[str]]]:
+    """Blank-line separated blocks, each with the line number it starts on. In WebVTT
+    only an empty line ends a cue (YouTube's cues hold lines of one space)."""
     blocks, current, first = [], [], 0
     for number, line in enumerate(text.split("\n"), 1):
-        if line.strip():
+        if line if vtt else line.strip():
             if not current:
                 first = number
             current.append(line.rstrip())
@@ -169,7 +170,7 @@ def _timed_blocks(text: str):
 def _unusable_blocks(text: str, name: str, *, vtt: bool) -> list[str]:
     """A warning for each block the library would drop, or glue to the cue before."""
     problems = []
-    blocks = _blocks(text)
+    blocks = _blocks(text, vtt=vtt)
     if vtt and blocks and blocks[0][1][0].startswith("WEBVTT"):
         blocks = blocks[1:]  # the header, with its metadata lines
     for first, lines in blocks:
