@@ -63,23 +63,22 @@ def feed_item_request(
     (``language``, ``batch_size``, ``strict``). Warnings are kept with the episode too."""
     kept: list[str] = []
 
-    def note(message: str) -> None:
+    def keep_and_warn(message: str) -> None:
         kept.append(message)
         warn(message)
 
-    warn = note
     audio = download_enclosure(
         client,
         item.enclosure_url,
         cache_dir,
         stated_length=item.enclosure_length,
         on_progress=on_download,
-        warn=warn,
+        warn=keep_and_warn,
     )
-    transcript = publisher_transcript(item, client, warn) if use_publisher_transcript else None
+    transcript = publisher_transcript(item, client, keep_and_warn) if use_publisher_transcript else None
     return EpisodeRequest(
         audio_path=str(audio),
-        outline=item_outline(item, client, warn),
+        outline=item_outline(item, client, keep_and_warn),
         title=item.title,
         episode_id=item.guid,
         transcript=transcript,
