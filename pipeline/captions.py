@@ -227,30 +227,37 @@ def write_vtt(cues: list[Cue], title: str, trailing_notes: list[str]) -> str:
 
 
 def write_srt(cues: list[Cue]) -> str:
-    subtitles = []
-    speaker = None
-    for number, cue in enumerate(cues, start=1):
-        lines = list(cue.lines)
-        if cue.speaker and cue.speaker != speaker:
-            lines[0] = f"{cue.speaker}: {lines[0]}"  # the spec's SRT guidance for speakers
-        speaker = cue.speaker
-        subtitles.append(
-            srt.Subtitle(
-                number,
-                datetime.timedelta(seconds=round(cue.start, 3)),
-                datetime.timedelta(seconds=round(cue.end, 3)),
-                "\n".join(lines),
-            )
+    subtitles = [
+        srt.Subtitle(
+            number,
+            datetime.timedelta(seconds=round(cue.start, 3)),
+            datetime.timedelta(seconds=round(cue.end, 3)),
+            "\n".join(cue.lines),
         )
+        for number, cue in enumerate(cues, start=1)
+    ]
     return srt.compose(subtitles, reindex=False)
 
 
-def segment_cues(segment: Segment) -> list[Cue]:
+def srt_cues(segments: list[Segment]) -> list[Cue]:
+    """Cues for SubRip, which has no voices: ``Name:`` starts the text where the speaker
+    changes, as the Podcasting 2.0 guidance for SRT has it."""
+    cues, speaker = [], None
+    for segment in segments:
+        changed = segment.speaker and segment.speaker != speaker
+        cues += segment_cues(segment, f"{segment.speaker}:" if changed else None)
+        speaker = segment.speaker
+    return cues
+
+
+def segment_cues(segment: Segment, label: str | None = None) -> list[Cue]:
     """The segment as cues of at most two lines of 42 characters, broken at words, timed
-    from its words where it has them, else by each cue's share of its characters."""
-    lines = wrap_words(one_line(segment.text).split())
+    from its words where it has them, else by each cue's share of its characters.
+    ``label`` (SRT's ``Sarah:``) is written before the first word and wrapped with it."""
+    labels = label.split() if label else []
+    lines = wrap_words(labels + one_line(segment.text).split())
     groups = [lines[i : i + LINES_PER_CUE] for i in range(0, len(lines), LINES_PER_CUE)]
-    bounds = _cue_bounds(segment, groups)
+    bounds = _word_bounds(segment, groups, len(labels)) or _share_bounds(segment, groups)
     return [
         Cue(begin, end, group, segment.speaker)
         for group, (begin, end) in zip(groups, zip(bounds, bounds[1:]))
@@ -278,12 +285,10 @@ def wrap_words(words: list[str], width: int = LINE_CHARS) -> list[str]:
     return lines
 
 
-def _cue_bounds(segment: Segment, groups: list[list[str]]) -> list[float]:
-    """len(groups) + 1 increasing times from the segment's start to its end."""
+def _share_bounds(segment: Segment, groups: list[list[str]]) -> list[float]:
+    """len(groups) + 1 increasing times from the segment's start to its end, each cue
+    getting its share of the characters."""
     sizes = [len(" ".join(group)) for group in groups]
-    timed = _word_bounds(segment, groups)
-    if timed is not None:
-        return timed
     total = sum(sizes) or 1
     bounds, done = [segment.start], 0
     for size in sizes[:-1]:
@@ -292,15 +297,16 @@ def _cue_bounds(segment: Segment, groups: list[list[str]]) -> list[float]:
     return bounds + [segment.end]
 
 
-def _word_bounds(segment: Segment, groups: list[list[str]]) -> list[float] | None:
-    """Cue starts at the start of their first word, when the words match the text."""
+def _word_bounds(segment: Segment, groups: list[list[str]], skip: int) -> list[float] | None:
+    """Cue starts at the start of their first word, when the words match the text
+    (``skip``: label tokens that are not spoken words)."""
     counts = [len(" ".join(group).split()) for group in groups]
-    if not segment.words or sum(counts) != len(segment.words):
+    if not segment.words or sum(counts) - skip != len(segment.words):
         return None
-    bounds, index = [segment.start], 0
+    bounds, index = [segment.start], -skip
     for count in counts[:-1]:
         index += count
-        bounds.append(round(segment.words[index].start, 3))
+        bounds.append(round(segment.words[max(0, index)].start, 3))
     bounds.append(segment.end)
     if any(b - a < MIN_CUE_SECONDS for a, b in zip(bounds, bounds[1:])):
         return None

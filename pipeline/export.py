@@ -22,7 +22,15 @@ import hashlib
 import json
 import re
 
-from .captions import MIN_CUE_SECONDS, Cue, segment_cues, vtt_clock, write_srt, write_vtt
+from .captions import (
+    MIN_CUE_SECONDS,
+    Cue,
+    segment_cues,
+    srt_cues,
+    vtt_clock,
+    write_srt,
+    write_vtt,
+)
 from .chapters_json import chapters_json
 from .records import AlignedEpisode, Chapter, Segment
 from .textnorm import one_line
@@ -74,8 +82,8 @@ def to_webvtt(episode: AlignedEpisode) -> str:
 
 
 def to_srt(episode: AlignedEpisode) -> str:
-    segments = [segment for _, chapter_segments in _chapter_segments(episode) for segment in chapter_segments]
-    return write_srt([cue for segment in segments for cue in segment_cues(segment)])
+    segments = [segment for _, in_chapter in _chapter_segments(episode) for segment in in_chapter]
+    return write_srt(srt_cues(segments))
 
 
 def to_transcript_json(episode: AlignedEpisode) -> str:
