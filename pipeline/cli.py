@@ -26,8 +26,8 @@ from db.store import store_episode
 from .align import describe_alignment
 from .audio import AudioError
 from .chapters_json import read_chapters_json
-from .download import DownloadError, default_cache_dir, http_client
 from .documents import without_controls as sanitize_for_terminal
+from .download import DownloadError, default_cache_dir, http_client
 from .export import FORMATS, export_episode, export_file_name
 from .feed import FeedError, newest_items
 from .feed_episode import feed_item_request, read_feed

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from .chapters_json import parse_chapters_json
+from .documents import MAX_DOCUMENT_BYTES, decode_document
 from .download import (
     ByteProgress,
     DownloadError,
@@ -21,7 +22,6 @@ from .download import (
     fetch_bytes,
     is_url,
 )
-from .documents import MAX_DOCUMENT_BYTES, decode_document
 from .feed import Feed, FeedError, FeedItem, TranscriptLink, parse_feed
 from .ingest import EpisodeRequest, Warn
 from .outline import OutlineError, parse_notes
@@ -75,7 +75,9 @@ def feed_item_request(
         on_progress=on_download,
         warn=keep_and_warn,
     )
-    transcript = publisher_transcript(item, client, keep_and_warn) if use_publisher_transcript else None
+    transcript = (
+        publisher_transcript(item, client, keep_and_warn) if use_publisher_transcript else None
+    )
     return EpisodeRequest(
         audio_path=str(audio),
         outline=item_outline(item, client, keep_and_warn),
@@ -101,7 +103,9 @@ def item_outline(item: FeedItem, client: httpx.Client, warn: Warn) -> Outline | 
     the audio."""
     if item.chapters_url:
         try:
-            outline = parse_chapters_json(fetch_document(client, item.chapters_url), item.chapters_url)
+            outline = parse_chapters_json(
+                fetch_document(client, item.chapters_url), item.chapters_url
+            )
         except (DownloadError, OutlineError) as ex:
             warn(f"{ex}; chapters from the show notes or the audio instead")
         else:

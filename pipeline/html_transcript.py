@@ -69,7 +69,9 @@ def parse_html_transcript(text: str, name: str, warnings: list[str]) -> list[Seg
     parser.feed(text)
     parser.close()
     for stamp in parser.unreadable_times[:3]:
-        warnings.append(f"{name}: cannot read the time {stamp!r}; its paragraph joins the one before")
+        warnings.append(
+            f"{name}: cannot read the time {stamp!r}; its paragraph joins the one before"
+        )
     paragraphs = [p for p in parser.paragraphs if one_line("".join(p.text))]
     segments: list[Segment] = []
     for index, paragraph in enumerate(paragraphs):

@@ -2,7 +2,6 @@
 their links and hidden markers, and the warnings kept beside the episode."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,9 @@ def test_speech_during_a_hidden_marker_belongs_to_the_visible_chapter():
     audio = AudioInfo("x.mp3", "0" * 64, 6500.0, None)
     chapters, _ = plan_chapters(outline, audio.duration, "Episode 12")
     segments = [make_segment("still supporting the show", 4900.0)]
-    episode, _ = align_episode("e", "E", audio, Transcript(segments, "en", 6500, "x"), "x", chapters)
+    episode, _ = align_episode(
+        "e", "E", audio, Transcript(segments, "en", 6500, "x"), "x", chapters
+    )
     by_title = {c.title: len(c.segments) for c in episode.chapters}
     assert by_title["Support the show"] == 1 and by_title[""] == 0
 
@@ -115,7 +116,9 @@ def test_too_many_chapters_in_json_is_one_clear_error():
 
 
 def test_an_untitled_visible_chapter_is_still_named_with_a_warning():
-    outline = parse_chapters_json('{"version":"1.2.0","chapters":[{"startTime":0},{"startTime":5}]}')
+    outline = parse_chapters_json(
+        '{"version":"1.2.0","chapters":[{"startTime":0},{"startTime":5}]}'
+    )
     chapters, warnings = plan_chapters(outline, 10.0, "E")
     assert [c.title for c in chapters] == ["Chapter 1", "Chapter 2"]
     assert len(warnings) == 2

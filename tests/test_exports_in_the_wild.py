@@ -82,7 +82,9 @@ def test_webvtt_cues_are_short_timed_and_voiced(run_cli, archived):
     assert words == (SARAH + " " + TRAVIS).split()
     # Cues of a word-timed segment start at their first word.
     starts = {cue.start_time.in_milliseconds() / 1000 for cue in cues}
-    word_starts = {round(w.start, 3) for c in archived.chapters for s in c.segments for w in s.words}
+    word_starts = {
+        round(w.start, 3) for c in archived.chapters for s in c.segments for w in s.words
+    }
     assert starts <= word_starts | {0.1}
 
 
@@ -92,16 +94,22 @@ def test_srt_cues_are_short_and_name_the_speaker_where_it_changes(run_cli, archi
         lines = cue.content.split("\n")
         assert 1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines)
         assert cue.end > cue.start
-    named = [cue.content.split(":")[0] for cue in cues if cue.content.startswith(("Sarah:", "Travis:"))]
+    named = [
+        cue.content.split(":")[0] for cue in cues if cue.content.startswith(("Sarah:", "Travis:"))
+    ]
     assert named == ["Sarah", "Travis"]
 
 
 def test_json_exports_carry_speakers_and_chapter_links(run_cli, archived):
     transcript = json.loads(exported(run_cli, "json"))
-    jsonschema.validate(transcript, json.loads((SCHEMAS / "podcast-transcript.schema.json").read_text()))
+    jsonschema.validate(
+        transcript, json.loads((SCHEMAS / "podcast-transcript.schema.json").read_text())
+    )
     assert {s["speaker"] for s in transcript["segments"]} == {"Sarah", "Travis"}
     chapters = json.loads(exported(run_cli, "chapters"))
-    jsonschema.validate(chapters, json.loads((SCHEMAS / "podcast-chapters.schema.json").read_text()))
+    jsonschema.validate(
+        chapters, json.loads((SCHEMAS / "podcast-chapters.schema.json").read_text())
+    )
     assert chapters["chapters"][0]["url"] == "https://example.com/rookie"
     assert chapters["chapters"][1]["img"] == "https://example.com/mic.jpg"
     assert chapters["chapters"][2] == {
@@ -123,8 +131,13 @@ def test_round_trip_keeps_text_times_speakers_and_chapters(
         files[f"t.{kind}"] = exported(run_cli, kind).encode()
     files["feed.xml"] = rss(
         *[
-            item(f"again-{kind}", url("jfk.flac"), 1, chapters=url("chapters.json"),
-                 transcripts=[(url(f"t.{kind}"), mime)])
+            item(
+                f"again-{kind}",
+                url("jfk.flac"),
+                1,
+                chapters=url("chapters.json"),
+                transcripts=[(url(f"t.{kind}"), mime)],
+            )
             for kind, mime in mimes.items()
         ]
     )

@@ -121,7 +121,10 @@ def test_json_transcript_without_end_times_gives_the_last_segment_a_length():
         ],
     }
     transcript, _ = parse_transcript(json.dumps(document), "json", "t.json")
-    assert texts(transcript) == [(0, 2.5, "One two three."), (2.5, 4.5, "Four five six seven eight.")]
+    assert texts(transcript) == [
+        (0, 2.5, "One two three."),
+        (2.5, 4.5, "Four five six seven eight."),
+    ]
 
 
 def prepared(transcript, tmp_path):
@@ -146,13 +149,16 @@ def test_a_transcript_a_little_past_the_audio_is_cut_to_it(tmp_path):
     segments += [Segment(13.0, 14.0, "after the end")]
     episode, warnings = prepared(Transcript(segments, "en", 14.0, "publisher:srt"), tmp_path)
     stored = [s for c in episode.chapters for s in c.segments]
-    assert [(s.text, s.end) for s in stored] == [("early", 5.0), ("ends late", episode.audio.duration)]
+    assert [(s.text, s.end) for s in stored] == [
+        ("early", 5.0),
+        ("ends late", episode.audio.duration),
+    ]
     assert "1 of 3 segments start after it; those were left out" in warnings[0]
 
 
 def test_silence_is_stored_with_a_warning(tmp_path):
     silent = Transcript([], "en", 11.0, "publisher:vtt")
-    episode, warnings = prepared(silent, tmp_path)
+    _, warnings = prepared(silent, tmp_path)
     assert warnings == [
         f"{CORPUS / 'jfk.flac'}: no speech found in 0:11 of audio; stored with an empty transcript"
     ]
