@@ -127,3 +127,29 @@ def test_an_untitled_visible_chapter_is_still_named_with_a_warning():
 def test_notes_chapters_are_unchanged_by_hidden_rules():
     chapters, _ = plan_chapters(parse_notes("(00:00) A\n(00:05) B\n"), 10.0, "E")
     assert [(c.start, c.end) for c in chapters] == [(0, 5), (5, 10)]
+
+
+def test_an_untitled_hidden_marker_moves_with_the_outline_and_is_not_checked():
+    outline = parse_chapters_json(
+        json.dumps(
+            {
+                "version": "1.2.0",
+                "chapters": [
+                    {"startTime": 10, "title": "Sync engines explained"},
+                    {"startTime": 20, "toc": False, "img": "https://example.com/a.jpg"},
+                    {"startTime": 30, "title": "Conflict free replicated types"},
+                ],
+            }
+        )
+    )
+    audio = AudioInfo("x.mp3", "0" * 64, 60.0, None)
+    segments = [
+        make_segment("Hello and welcome to the show everyone.", 1.0),
+        make_segment("Sync engines explained. They keep copies in step.", 15.0),
+        make_segment("Conflict free replicated types. They merge.", 35.0),
+    ]
+    chapters, _ = plan_chapters(outline, audio.duration, "E")
+    episode, _ = align_episode("e", "E", audio, Transcript(segments, "en", 60, "x"), "x", chapters)
+    assert episode.outline_offset == 5.0
+    marker = next(c for c in episode.chapters if c.hidden)
+    assert (marker.start, marker.confidence) == (25.0, None)
