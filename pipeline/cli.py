@@ -368,7 +368,7 @@ def chapters(episode, as_json, db_path):
 
 def _chapter_title_cell(chapter: dict) -> str:
     """Hidden chapters (Podcasting 2.0 ``toc: false``) are marked: players do not list them."""
-    title = sanitize_for_terminal(chapter["title"])
+    title = chapter["title"]
     return f"{title} [hidden]".strip() if chapter.get("hidden") else title
 
 
@@ -483,7 +483,8 @@ def publish(directory, no_audio, db_path):
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:
-    cells = [[str(value) for value in row] for row in rows]
+    # Titles come from feeds and files: no escape sequence of theirs reaches the terminal.
+    cells = [[sanitize_for_terminal(str(value)) for value in row] for row in rows]
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
     for row in [headers] + cells:
         line = "  ".join(value.ljust(width) for value, width in zip(row, widths))
