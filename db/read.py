@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 from pipeline.records import AlignedEpisode, AudioInfo, Chapter, Segment, Transcript, Word
@@ -21,7 +23,7 @@ order by episodes.transcribed_at, episodes.id
 """
 
 EPISODE_CHAPTERS_SQL = """
-select position, title, start, end, stated_start, confidence
+select position, title, start, end, stated_start, confidence, hidden = 1 as hidden
 from chapters
 where episode_id = ?
 order by position
@@ -52,7 +54,18 @@ def find_episode(db: sqlite_utils.Database, reference: str) -> dict:
 
 
 def episode_chapters(db: sqlite_utils.Database, episode_id: str) -> list[dict]:
-    return list(db.query(EPISODE_CHAPTERS_SQL, [episode_id]))
+    rows = list(db.query(EPISODE_CHAPTERS_SQL, [episode_id]))
+    for row in rows:
+        row["hidden"] = bool(row["hidden"])
+    return rows
+
+
+def episode_warnings(db: sqlite_utils.Database, episode_id: str) -> list[str]:
+    """What was fixed or left out when the episode was read, as stored."""
+    rows = db.execute(
+        "select message from warnings where episode_id = ? order by position", [episode_id]
+    )
+    return [row[0] for row in rows]
 
 
 def existing_episode_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
@@ -82,6 +95,7 @@ def load_episode(db: sqlite_utils.Database, episode_id: str) -> AlignedEpisode:
                 words=words.get(segment["id"], []),
                 avg_logprob=segment["avg_logprob"],
                 no_speech_prob=segment["no_speech_prob"],
+                speaker=segment["speaker"],
             )
         )
     chapters = [
@@ -94,12 +108,22 @@ def load_episode(db: sqlite_utils.Database, episode_id: str) -> AlignedEpisode:
             confidence=chapter["confidence"],
             hidden=bool(chapter["hidden"]),
             segments=segments_by_chapter.get(chapter["id"], []),
+            links=_links(chapter),
         )
         for chapter in db.query(
             "select * from chapters where episode_id = ? order by position", [episode_id]
         )
     ]
-    return _episode_from_row(row, chapters)
+    episode = _episode_from_row(row, chapters)
+    episode.warnings = episode_warnings(db, episode_id)
+    return episode
+
+
+def _links(chapter: dict) -> dict | None:
+    links = {key: chapter[key] for key in ("img", "url") if chapter[key]}
+    if chapter["location"]:
+        links["location"] = json.loads(chapter["location"])
+    return links or None
 
 
 def _words_by_segment(db: sqlite_utils.Database, episode_id: str) -> dict[int, list[Word]]:

@@ -106,6 +106,31 @@ def m003_hidden_chapters(db: sqlite_utils.Database) -> None:
     db["chapters"].add_column("hidden", int, not_null_default=0)
 
 
+@migrations()
+def m005_warnings(db: sqlite_utils.Database) -> None:
+    """What was fixed or left out while an episode was read, grouped and capped."""
+    db["warnings"].create(
+        {"id": int, "episode_id": str, "position": int, "message": str},
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "position", "message"},
+    )
+    db["warnings"].create_index(["episode_id", "position"], unique=True)
+
+
+@migrations()
+def m005b_chapter_links(db: sqlite_utils.Database) -> None:
+    """Podcasting 2.0 chapter ``img``, ``url`` and ``location`` (a JSON object)."""
+    for column in ("img", "url", "location"):
+        db["chapters"].add_column(column, str)
+
+
+@migrations()
+def m005c_segment_speakers(db: sqlite_utils.Database) -> None:
+    """Who speaks, where a publisher's transcript says so."""
+    db["segments"].add_column("speaker", str)
+
+
 class ArchiveError(Exception):
     """The archive file cannot be used; the message says why, in one line."""
 

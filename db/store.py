@@ -8,6 +8,7 @@ it was before.
 from __future__ import annotations
 
 import datetime
+import json
 from itertools import count
 
 import sqlite_utils
@@ -38,6 +39,7 @@ def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
                 )
             _insert_rows(db, "segments", segment_rows)
             _insert_rows(db, "words", word_rows)
+        _insert_rows(db, "warnings", _warning_rows(episode))
 
 
 def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
@@ -46,6 +48,7 @@ def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
         existed = db.execute("select 1 from episodes where id = ?", [episode_id]).fetchone()
         for table in ("words", "segments", "chapters"):
             db.execute(f"delete from [{table}] where episode_id = ?", [episode_id])
+        db.execute("delete from warnings where episode_id = ?", [episode_id])
         db.execute("delete from episodes where id = ?", [episode_id])
     return existed is not None
 
@@ -91,7 +94,24 @@ def _chapter_row(episode_id: str, chapter: Chapter) -> dict:
         "confidence": chapter.confidence,
         "text": chapter.text,
         "hidden": int(chapter.hidden),
+        **_link_columns(chapter.links or {}),
     }
+
+
+def _link_columns(links: dict) -> dict:
+    location = links.get("location")
+    return {
+        "img": links.get("img"),
+        "url": links.get("url"),
+        "location": None if location is None else json.dumps(location, ensure_ascii=False),
+    }
+
+
+def _warning_rows(episode: AlignedEpisode) -> list[dict]:
+    return [
+        {"episode_id": episode.id, "position": position, "message": message}
+        for position, message in enumerate(episode.warnings)
+    ]
 
 
 def _segment_row(
@@ -107,6 +127,7 @@ def _segment_row(
         "text": segment.text,
         "avg_logprob": segment.avg_logprob,
         "no_speech_prob": segment.no_speech_prob,
+        "speaker": segment.speaker,
     }
 
 

@@ -13,6 +13,7 @@ from .headings import align_timed_chapters, place_headings
 from .records import AlignedEpisode, AudioInfo, Chapter, Outline, OutlineEntry, Segment, Transcript
 from .sentences import segment_from_words
 from .timefmt import format_clock
+from .warning_groups import capped
 
 HEADINGS_ONLY = "notes-headings"
 
@@ -40,30 +41,63 @@ def plan_chapters(
     chapters: list[Chapter] = []
     if not entries or entries[0].start > 0:
         chapters.append(Chapter(0, opening_title, 0.0, duration, stated_start=None))
+    too_late = []
     for entry in entries:
         start = entry.start
         if start >= duration:
-            warnings.append(
+            too_late.append(
                 f"{_where(entry)}: '{entry.title}' starts at {format_clock(start)}, after "
                 f"the audio ends ({format_clock(duration)}); kept as an empty chapter at the end"
             )
             start = duration
         chapters.append(
-            Chapter(len(chapters), entry.title, start, duration, entry.start, hidden=entry.hidden)
+            Chapter(
+                len(chapters),
+                entry.title,
+                start,
+                duration,
+                entry.start,
+                hidden=entry.hidden,
+                links=entry.links,
+            )
         )
-    for chapter, following in zip(chapters, chapters[1:]):
-        chapter.end = following.start
+    warnings += capped(too_late, "chapters after the audio ends")
+    close_chapter_ends(chapters, duration)
     return chapters, warnings
 
 
+def close_chapter_ends(chapters: list[Chapter], duration: float) -> None:
+    """Each chapter ends where the next starts; a visible chapter runs on past hidden ones
+    (a Podcasting 2.0 ``toc: false`` chapter marks a moment, such as a new image or place,
+    inside the chapter listeners see)."""
+    for index, chapter in enumerate(chapters):
+        following = chapters[index + 1 :]
+        if not chapter.hidden:
+            following = [later for later in following if not later.hidden]
+        chapter.end = following[0].start if following else duration
+
+
+def transcript_chapters(chapters: list[Chapter]) -> list[Chapter]:
+    """The chapters that hold the transcript: the visible ones, and hidden ones only
+    before the first visible chapter (nothing else covers that stretch)."""
+    owners, visible_seen = [], False
+    for chapter in chapters:
+        visible_seen = visible_seen or not chapter.hidden
+        if not (chapter.hidden and visible_seen):
+            owners.append(chapter)
+    return owners
+
+
 def assign_segments(chapters: list[Chapter], segments: list[Segment]) -> None:
-    """Give each chapter its segments, splitting any segment that crosses a chapter start."""
-    starts = [chapter.start for chapter in chapters]
+    """Give each chapter its segments, splitting any segment that crosses a chapter start.
+    Hidden chapters inside a visible one hold none: their moments belong to it."""
     for chapter in chapters:
         chapter.segments = []
+    owners = transcript_chapters(chapters)
+    starts = [chapter.start for chapter in owners]
     for segment in segments:
         for index, piece in _split_by_chapter(segment, starts):
-            chapters[index].segments.append(piece)
+            owners[index].segments.append(piece)
 
 
 def chapter_index_at(starts: list[float], seconds: float) -> int:
@@ -88,35 +122,43 @@ def _split_by_chapter(segment: Segment, starts: list[float]):
 
 
 def _titled(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:
+    """Visible chapters need a title; a hidden one may have none (the spec makes title
+    optional, and a ``toc: false`` chapter often only changes the image)."""
+    untitled = []
     for number, entry in enumerate(entries, start=1):
-        if not entry.title.strip():
+        if not entry.title.strip() and not entry.hidden:
             entry.title = f"Chapter {number}"
-            warnings.append(f"{_where(entry)}: empty title; named '{entry.title}'")
+            untitled.append(f"{_where(entry)}: empty title; named '{entry.title}'")
+    warnings += capped(untitled, "chapters with an empty title")
     return entries
 
 
 def _in_time_order(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:
-    for previous, entry in zip(entries, entries[1:]):
-        if entry.start < previous.start:
-            warnings.append(
-                f"{_where(entry)}: '{entry.title}' at {format_clock(entry.start)} comes after "
-                f"'{previous.title}' at {format_clock(previous.start)}; sorted into time order"
-            )
+    out_of_order = [
+        f"{_where(entry)}: '{entry.title}' at {format_clock(entry.start)} comes after "
+        f"'{previous.title}' at {format_clock(previous.start)}; sorted into time order"
+        for previous, entry in zip(entries, entries[1:])
+        if entry.start < previous.start
+    ]
+    warnings += capped(out_of_order, "chapters out of time order")
     return sorted(entries, key=lambda entry: entry.start)
 
 
 def _merged_duplicates(entries: list[OutlineEntry], warnings: list[str]) -> list[OutlineEntry]:
     merged: list[OutlineEntry] = []
+    same_time = []
     for entry in entries:
         if merged and entry.start == merged[-1].start:
             kept = merged[-1]
-            warnings.append(
+            same_time.append(
                 f"{_where(entry)}: '{entry.title}' has the same time as '{kept.title}' "
                 f"({format_clock(entry.start)}); merged into one chapter"
             )
-            kept.title = f"{kept.title} / {entry.title}"
+            kept.title = " / ".join(title for title in (kept.title, entry.title) if title)
+            kept.hidden = kept.hidden and entry.hidden
             continue
         merged.append(entry)
+    warnings += capped(same_time, "chapters merged with one at the same time")
     return merged
 
 
@@ -141,6 +183,7 @@ def align_episode(
         warnings += _unheard_headings(chapters)
     elif len(chapters) > 1:
         offset = align_timed_chapters(chapters, transcript.segments, audio.duration) or 0.0
+    close_chapter_ends(chapters, audio.duration)
     assign_segments(chapters, transcript.segments)
     episode = AlignedEpisode(
         id=episode_id,

@@ -75,10 +75,22 @@ def read_audio(path: str | os.PathLike) -> tuple[AudioInfo, np.ndarray]:
 
 def _declared_duration(container, stream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
+        span = stream.duration
+        if container.format.name == "ogg" and stream.start_time:
+            # Ogg states where the stream ends (its last granule), not how long it is:
+            # a file cut from a live stream starts at a later granule.
+            span -= stream.start_time
+        return float(span * stream.time_base) - _pre_skip(stream)
     if container.duration is not None:
         return container.duration / av.time_base
     return None
+
+
+def _pre_skip(stream) -> float:
+    """Seconds an Opus decoder drops from the start (the header's pre-skip, at 48 kHz)."""
+    if stream.codec_context.name != "opus":
+        return 0.0
+    return (getattr(stream.codec_context, "delay", 0) or 0) / 48000
 
 
 def _decode_mono_16k(container, stream) -> tuple[np.ndarray, str | None]:

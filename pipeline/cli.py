@@ -13,6 +13,7 @@ import click
 from db.read import (
     EpisodeNotFound,
     episode_chapters,
+    episode_warnings,
     existing_episode_ids,
     find_episode,
     list_episodes,
@@ -25,6 +26,7 @@ from db.store import store_episode
 from .align import describe_alignment
 from .audio import AudioError
 from .chapters_json import read_chapters_json
+from .documents import without_controls as sanitize_for_terminal
 from .download import DownloadError, default_cache_dir, http_client
 from .export import FORMATS, export_episode, export_file_name
 from .feed import FeedError, newest_items
@@ -356,11 +358,35 @@ def chapters(episode, as_json, db_path):
                 format_clock(chapter["start"]),
                 format_clock(chapter["end"]),
                 "-" if chapter["confidence"] is None else f"{chapter['confidence']:.2f}",
-                chapter["title"],
+                _chapter_title_cell(chapter),
             ]
             for chapter in rows
         ],
     )
+    _echo_stored_warnings(episode_warnings(db, row["id"]))
+
+
+def _chapter_title_cell(chapter: dict) -> str:
+    """Hidden chapters (Podcasting 2.0 ``toc: false``) are marked: players do not list them."""
+    title = chapter["title"]
+    return f"{title} [hidden]".strip() if chapter.get("hidden") else title
+
+
+WARNINGS_SHOWN = 5
+
+
+def _echo_stored_warnings(warnings: list[str]) -> None:
+    """A summary on stderr of what was fixed or left out when the episode was read."""
+    if not warnings:
+        return
+    click.echo(f"{plural(len(warnings), 'warning')} when it was ingested:", err=True)
+    for message in warnings[:WARNINGS_SHOWN]:
+        click.echo(f"  {sanitize_for_terminal(message)}", err=True)
+    if len(warnings) > WARNINGS_SHOWN:
+        click.echo(
+            f"  ... {len(warnings) - WARNINGS_SHOWN} more (all of them: the warnings table)",
+            err=True,
+        )
 
 
 @cli.command()
@@ -457,7 +483,8 @@ def publish(directory, no_audio, db_path):
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:
-    cells = [[str(value) for value in row] for row in rows]
+    # Titles come from feeds and files: no escape sequence of theirs reaches the terminal.
+    cells = [[sanitize_for_terminal(str(value)) for value in row] for row in rows]
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
     for row in [headers] + cells:
         line = "  ".join(value.ljust(width) for value, width in zip(row, widths))

@@ -1,13 +1,19 @@
 """An archived episode as transcript and chapter files others read.
 
-- ``vtt``: WebVTT, each chapter announced by a ``NOTE`` block before its first cue;
-- ``srt``: SubRip;
-- ``json``: Podcasting 2.0 transcript JSON (``{"version": "1.0.0", "segments": [...]}``);
-- ``chapters``: Podcasting 2.0 chapters JSON, with the aligned starts;
+- ``vtt``: WebVTT, each chapter announced by a ``NOTE`` block before its first cue,
+  speakers as ``<v Name>`` voices;
+- ``srt``: SubRip, speakers as ``Name:`` where the speaker changes;
+- ``json``: Podcasting 2.0 transcript JSON (``{"version": "1.0.0", "segments": [...]}``),
+  with each segment's ``speaker``;
+- ``chapters``: Podcasting 2.0 chapters JSON, with the aligned starts, images, links
+  and locations;
 - ``md`` and ``txt``: a readable transcript with chapter headings and ``[mm:ss]`` markers.
 
-Times are written to the millisecond; reading a ``vtt``, ``srt`` or ``json`` export back
-(``publisher_transcripts``) gives the same segments.
+Caption cues (``vtt``, ``srt``) are at most two lines of at most 42 characters, broken
+at words and timed from the words where the transcript has them; none has zero length.
+Times are written to the millisecond; reading a ``json`` export back
+(``publisher_transcripts``) gives the same segments, and a ``vtt`` or ``srt`` export the
+same text, times and speakers in caption-sized pieces.
 """
 
 from __future__ import annotations
@@ -16,6 +22,15 @@ import hashlib
 import json
 import re
 
+from .captions import (
+    MIN_CUE_SECONDS,
+    Cue,
+    segment_cues,
+    srt_cues,
+    vtt_clock,
+    write_srt,
+    write_vtt,
+)
 from .chapters_json import chapters_json
 from .records import AlignedEpisode, Chapter, Segment
 from .textnorm import one_line
@@ -54,34 +69,66 @@ def export_file_name(episode_id: str, file_format: str) -> str:
 
 
 def to_webvtt(episode: AlignedEpisode) -> str:
-    blocks = [f"WEBVTT - {_vtt_safe(episode.title)}"]
-    for chapter in episode.chapters:
-        blocks.append(f"NOTE {_chapter_label(chapter, len(episode.chapters))}")
-        for segment in _spoken(chapter):
-            timing = f"{_clock(segment.start, '.')} --> {_clock(segment.end, '.')}"
-            blocks.append(f"{timing}\n{_vtt_escape(segment.text)}")
-    return "\n\n".join(blocks) + "\n"
+    cues: list[Cue] = []
+    notes: list[str] = []  # chapters announced before the next cue
+    count = len(episode.chapters)
+    for chapter, segments in _chapter_segments(episode):
+        notes.append(_chapter_label(chapter, count))
+        for segment in segments:
+            for cue in segment_cues(segment):
+                cue.note, notes = notes, []
+                cues.append(cue)
+    return write_vtt(cues, _vtt_safe(episode.title), notes)
 
 
 def to_srt(episode: AlignedEpisode) -> str:
-    cues = []
-    for number, segment in enumerate(_all_segments(episode), start=1):
-        timing = f"{_clock(segment.start, ',')} --> {_clock(segment.end, ',')}"
-        cues.append(f"{number}\n{timing}\n{one_line(segment.text)}")
-    return "\n\n".join(cues) + "\n"
+    segments = [segment for _, in_chapter in _chapter_segments(episode) for segment in in_chapter]
+    return write_srt(srt_cues(segments))
 
 
 def to_transcript_json(episode: AlignedEpisode) -> str:
-    segments = [
-        {
-            "startTime": _millis(segment.start),
-            "endTime": _millis(segment.end),
-            "body": one_line(segment.text),
-        }
-        for segment in _all_segments(episode)
-    ]
+    segments = []
+    for segment in _all_segments(episode):
+        item = {"startTime": _millis(segment.start), "endTime": _millis(segment.end)}
+        if segment.speaker:
+            item["speaker"] = segment.speaker
+        item["body"] = one_line(segment.text)
+        segments.append(item)
     document = {"version": TRANSCRIPT_JSON_VERSION, "segments": segments}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _chapter_segments(episode: AlignedEpisode) -> list[tuple[Chapter, list[Segment]]]:
+    """Each chapter with its spoken segments for captions: a segment too short to be a
+    cue (a word spoken across a chapter start) joins the one before it, or after it."""
+    pairs = [(chapter, list(_spoken(chapter))) for chapter in episode.chapters]
+    flat = [(index, segment) for index, (_, segs) in enumerate(pairs) for segment in segs]
+    kept: list[tuple[int, Segment]] = []
+    carried: Segment | None = None
+    for index, segment in flat:
+        if carried is not None:
+            segment = _joined(carried, segment)
+            carried = None
+        if segment.end - segment.start >= MIN_CUE_SECONDS:
+            kept.append((index, segment))
+        elif kept:
+            kept[-1] = (kept[-1][0], _joined(kept[-1][1], segment))
+        else:
+            carried = segment
+    by_chapter: dict[int, list[Segment]] = {}
+    for index, segment in kept:
+        by_chapter.setdefault(index, []).append(segment)
+    return [(chapter, by_chapter.get(index, [])) for index, (chapter, _) in enumerate(pairs)]
+
+
+def _joined(first: Segment, second: Segment) -> Segment:
+    return Segment(
+        first.start,
+        max(first.end, second.end),
+        f"{first.text.strip()} {second.text.strip()}",
+        first.words + second.words,
+        speaker=first.speaker or second.speaker,
+    )
 
 
 def to_chapters_json(episode: AlignedEpisode) -> str:
@@ -144,7 +191,7 @@ def _byline(episode: AlignedEpisode) -> str:
 
 def _chapter_label(chapter: Chapter, count: int) -> str:
     hidden = " (hidden)" if chapter.hidden else ""
-    span = f"{_clock(chapter.start, '.')} to {_clock(chapter.end, '.')}"
+    span = f"{vtt_clock(chapter.start)} to {vtt_clock(chapter.end)}"
     title = _vtt_safe(chapter.title)
     return f"Chapter {chapter.position + 1} of {count}{hidden}: {title} ({span})"
 
@@ -159,19 +206,6 @@ def _spoken(chapter: Chapter) -> list[Segment]:
 
 def _millis(seconds: float) -> float:
     return round(seconds, 3)
-
-
-def _clock(seconds: float, decimal_mark: str) -> str:
-    """``01:02:03.456`` (WebVTT) or ``01:02:03,456`` (SRT)."""
-    millis = round(max(0.0, seconds) * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_mark}{millis:03d}"
-
-
-def _vtt_escape(text: str) -> str:
-    return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _vtt_safe(text: str) -> str:

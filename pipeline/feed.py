@@ -4,11 +4,17 @@ feedparser reads the standard fields, and reads malformed feeds too. It keeps on
 last of several same-named elements that it does not know, but a Podcasting 2.0 item
 often links several transcripts (HTML, SRT, JSON), so the ``podcast:`` links are read
 again with ElementTree whenever the feed is well-formed XML.
+
+Feeds in the wild: relative enclosure URLs (and ones padded with whitespace) resolve
+against the feed's address, as podcast apps do; Podlove Simple Chapters
+(``psc:chapters``) are read; a guid used by two items is reported, never a silent
+replacement; control characters never reach the terminal or the archive.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -18,7 +24,10 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from .documents import DocumentTooLarge, check_chapter_count, without_controls
+from .records import Outline, OutlineEntry
 from .textnorm import one_line
+from .warning_groups import capped
 
 # The namespace's URI, and the one early feeds declared before it settled.
 PODCAST_NAMESPACES = (
@@ -55,6 +64,7 @@ class FeedItem:
     language: str | None  # the feed's language, ISO 639-1
     chapters_url: str | None = None  # ``<podcast:chapters>``
     transcripts: list[TranscriptLink] = field(default_factory=list)
+    psc_chapters: Outline | None = None  # Podlove Simple Chapters in the item itself
 
 
 @dataclass
@@ -70,9 +80,10 @@ def parse_feed(content: bytes, name: str, base_url: str | None = None) -> Feed:
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"{name}: not an RSS or Atom feed" + (f" ({reason})" if reason else ""))
-    show = parsed.feed.get("title")
+    show = _clean(parsed.feed.get("title")) or None
     language = primary_language(parsed.feed.get("language"))
     links = _podcast_links(content, len(parsed.entries))
+    base_url = base_url or _self_link(parsed.feed)
     feed = Feed(title=show, items=[])
     if links is None and parsed.entries:
         feed.warnings.append(
@@ -81,16 +92,44 @@ def parse_feed(content: bytes, name: str, base_url: str | None = None) -> Feed:
         )
     for number, entry in enumerate(parsed.entries, start=1):
         chapters_url, transcripts = links[number - 1] if links else _feedparser_links(entry)
-        item = _feed_item(entry, show, language, feed.warnings, f"{name} item {number}")
+        where = f"{name} item {number}"
+        item = _feed_item(entry, show, language, feed.warnings, where, base_url)
         if item is None:
             continue
+        item.psc_chapters = _psc_chapters(entry, where, feed.warnings)
         item.chapters_url = _absolute(chapters_url, base_url)
         item.transcripts = [
             TranscriptLink(_absolute(link.url, base_url), link.type, link.language, link.rel)
             for link in transcripts
         ]
-        feed.items.append(item)
+        feed.items.append((number, item))
+    feed.items = _unique_guids(feed.items, name, feed.warnings)
     return feed
+
+
+def _unique_guids(numbered: list[tuple[int, FeedItem]], name: str, warnings: list[str]):
+    """Items whose guid an earlier item has: the same audio again is left out; other
+    audio is kept under the guid and a short hash of its URL, so that nothing is lost."""
+    first_by_guid: dict[str, tuple[int, FeedItem]] = {}
+    items = []
+    for number, item in numbered:
+        earlier = first_by_guid.get(item.guid)
+        label = f"{name} item {number} '{item.title}'"
+        if earlier is None:
+            first_by_guid[item.guid] = (number, item)
+        elif earlier[1].enclosure_url == item.enclosure_url:
+            warnings.append(f"{label}: the same guid and audio as item {earlier[0]}; skipped")
+            continue
+        else:
+            digest = hashlib.sha256(item.enclosure_url.encode("utf-8")).hexdigest()[:8]
+            new_id = f"{item.guid}#{digest}"
+            warnings.append(
+                f"{label}: the same guid as item {earlier[0]} ({item.guid!r}) with other audio; "
+                f"stored as {new_id!r}"
+            )
+            item.guid = new_id
+        items.append(item)
+    return items
 
 
 def newest_items(items: list[FeedItem], limit: int | None) -> list[FeedItem]:
@@ -109,21 +148,24 @@ def primary_language(tag: str | None) -> str | None:
     return re.split(r"[-_]", tag.strip())[0].lower() or None
 
 
-def _feed_item(entry, show, language, warnings: list[str], where: str) -> FeedItem | None:
-    title = (entry.get("title") or "").strip()
+def _feed_item(
+    entry, show, language, warnings: list[str], where: str, base_url: str | None
+) -> FeedItem | None:
+    title = _clean(entry.get("title"))
     label = f"{where} '{title}'" if title else where
     enclosure = _audio_enclosure(entry)
     if enclosure is None:
         warnings.append(f"{label}: no audio enclosure; skipped")
         return None
-    guid = (entry.get("id") or "").strip() or enclosure["href"]
+    enclosure_url = _absolute(enclosure["href"], base_url)
+    guid = _clean(entry.get("id")) or enclosure_url
     return FeedItem(
         guid=guid,
         title=title or guid,
         show=show,
         description=_show_notes(entry),
         published=_published(entry),
-        enclosure_url=enclosure["href"],
+        enclosure_url=enclosure_url,
         enclosure_length=_length(enclosure.get("length")),
         enclosure_type=enclosure.get("type") or None,
         language=language,
@@ -157,13 +199,68 @@ def _show_notes(entry) -> str | None:
     candidates = [content.get("value") or "" for content in entry.get("content", [])]
     candidates.append(entry.get("summary") or "")
     notes = max(candidates, key=len)
-    return html_to_text(notes) or None
+    return without_controls(html_to_text(notes)) or None
+
+
+def _clean(text: str | None) -> str:
+    """A feed's text as one line with no control characters (no terminal escapes)."""
+    return one_line(without_controls(text or ""))
 
 
 def _absolute(url: str | None, base_url: str | None) -> str | None:
-    if not url:
+    """``url`` resolved against the feed's address, as podcast apps do."""
+    if not url or not url.strip():
         return None
-    return urljoin(base_url, url.strip()) if base_url else url.strip()
+    url = "".join(url.split())  # whitespace is never part of a URL; feeds wrap them
+    return urljoin(base_url, url) if base_url else url
+
+
+def _self_link(channel) -> str | None:
+    """The feed's own address (``atom:link rel="self"``), for a feed read from a file."""
+    for link in channel.get("links", []):
+        if link.get("rel") == "self" and link.get("href", "").startswith(("http://", "https://")):
+            return link["href"].strip()
+    return None
+
+
+# --- Podlove Simple Chapters ------------------------------------------------------------
+
+NORMAL_PLAY_TIME = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d{1,2}(?:\.\d+)?)$")
+
+
+def _psc_chapters(entry, where: str, warnings: list[str]) -> Outline | None:
+    """``<psc:chapters>``, which feedparser reads into ``psc_chapters``."""
+    listed = (entry.get("psc_chapters") or {}).get("chapters") or []
+    if not listed:
+        return None
+    try:
+        check_chapter_count(len(listed), f"{where} psc:chapters")
+    except DocumentTooLarge as ex:
+        warnings.append(f"{ex}; chapters from elsewhere instead")
+        return None
+    entries, problems = [], []
+    for number, chapter in enumerate(listed, start=1):
+        label = f"{where} psc:chapter {number}"
+        start = parse_normal_play_time(chapter.get("start") or "")
+        if start is None:
+            problems.append(f"{label}: cannot read the start {chapter.get('start')!r}; rejected")
+            continue
+        links = {"url": chapter.get("href"), "img": chapter.get("image")}
+        links = {key: value.strip() for key, value in links.items() if value and value.strip()}
+        title = _clean(chapter.get("title"))
+        entries.append(OutlineEntry(title, start, where=label, links=links or None))
+    return Outline(entries=entries, source="psc", warnings=capped(problems, "chapters rejected"))
+
+
+def parse_normal_play_time(text: str) -> float | None:
+    """Podlove's times: ``HH:MM:SS.mmm``, ``MM:SS``, ``SS``, with optional fractions."""
+    match = NORMAL_PLAY_TIME.match(text.strip())
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    if float(seconds) >= 60 and minutes is not None:
+        return None
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 
 # --- podcast: links -------------------------------------------------------------------

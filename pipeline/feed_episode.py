@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 
 from .chapters_json import parse_chapters_json
+from .documents import MAX_DOCUMENT_BYTES, decode_document
 from .download import (
     ByteProgress,
     DownloadError,
     download_enclosure,
     fetch_bytes,
-    fetch_text,
     is_url,
 )
 from .feed import Feed, FeedError, FeedItem, TranscriptLink, parse_feed
@@ -60,19 +60,27 @@ def feed_item_request(
     **options,
 ) -> EpisodeRequest:
     """Download the item's audio and gather what it brings; ``options`` go to the request
-    (``language``, ``batch_size``, ``strict``)."""
+    (``language``, ``batch_size``, ``strict``). Warnings are kept with the episode too."""
+    kept: list[str] = []
+
+    def keep_and_warn(message: str) -> None:
+        kept.append(message)
+        warn(message)
+
     audio = download_enclosure(
         client,
         item.enclosure_url,
         cache_dir,
         stated_length=item.enclosure_length,
         on_progress=on_download,
-        warn=warn,
+        warn=keep_and_warn,
     )
-    transcript = publisher_transcript(item, client, warn) if use_publisher_transcript else None
+    transcript = (
+        publisher_transcript(item, client, keep_and_warn) if use_publisher_transcript else None
+    )
     return EpisodeRequest(
         audio_path=str(audio),
-        outline=item_outline(item, client, warn),
+        outline=item_outline(item, client, keep_and_warn),
         title=item.title,
         episode_id=item.guid,
         transcript=transcript,
@@ -80,15 +88,24 @@ def feed_item_request(
         description=item.description,
         published=item.published,
         audio_url=item.enclosure_url,
+        warnings=kept,
         **options,
     )
 
 
+def fetch_document(client: httpx.Client, url: str) -> str:
+    """A chapters or transcript file: at most 10 MiB, in the encoding its BOM names."""
+    return decode_document(fetch_bytes(client, url, max_bytes=MAX_DOCUMENT_BYTES))
+
+
 def item_outline(item: FeedItem, client: httpx.Client, warn: Warn) -> Outline | None:
-    """Chapters file, else timestamped show notes; None: look in the audio."""
+    """Chapters file, else Podlove chapters, else timestamped show notes; None: look in
+    the audio."""
     if item.chapters_url:
         try:
-            outline = parse_chapters_json(fetch_text(client, item.chapters_url), item.chapters_url)
+            outline = parse_chapters_json(
+                fetch_document(client, item.chapters_url), item.chapters_url
+            )
         except (DownloadError, OutlineError) as ex:
             warn(f"{ex}; chapters from the show notes or the audio instead")
         else:
@@ -97,12 +114,11 @@ def item_outline(item: FeedItem, client: httpx.Client, warn: Warn) -> Outline | 
             for warning in outline.warnings:
                 warn(warning)
             warn(f"{item.chapters_url}: no usable chapters; show notes or the audio instead")
+    if item.psc_chapters is not None and item.psc_chapters.entries:
+        return item.psc_chapters
     # Only timed lines: an item's description is prose, not a list of headings.
     notes = parse_notes(item.description or "")
-    if notes.source == "notes":
-        notes.name = f"{item.guid} show notes"
-        return notes
-    return None
+    return notes if notes.source == "notes" else None
 
 
 def publisher_transcript(item: FeedItem, client: httpx.Client, warn: Warn) -> Transcript | None:
@@ -110,7 +126,7 @@ def publisher_transcript(item: FeedItem, client: httpx.Client, warn: Warn) -> Tr
     candidates = usable_transcript_links(item.transcripts, item.language)
     for kind, link in candidates:
         try:
-            text = fetch_text(client, link.url)
+            text = fetch_document(client, link.url)
             transcript, warnings = parse_transcript(
                 text, kind, link.url, language=link.language or item.language
             )

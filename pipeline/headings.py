@@ -173,6 +173,11 @@ def align_timed_chapters(
             previous = chapter.start
             continue
         expected = chapter.stated_start + shift
+        if not normalise_words(chapter.title):
+            # Nothing to hear (an untitled toc:false marker): it moves with the outline.
+            chapter.start = min(max(expected, previous), duration)
+            previous = chapter.start
+            continue
         match = _nearest_good_match(tokens, chapter.title, expected, previous)
         if match is not None:
             chapter.start, chapter.confidence = match.start, round(match.score, 3)

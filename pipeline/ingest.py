@@ -6,7 +6,7 @@ caller passes, and the aligned episode comes back for ``db.store`` to keep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +17,8 @@ from .outline import no_outline
 from .records import AlignedEpisode, Outline, Transcript
 from .textnorm import plural
 from .transcribe import DEFAULT_BATCH_SIZE, ProgressCallback, Transcriber
+from .transcript_checks import fit_to_audio, silence_warning
+from .warning_groups import MAX_STORED, capped
 
 Warn = Callable[[str], None]
 
@@ -39,6 +41,7 @@ class EpisodeRequest:
     description: str | None = None
     published: str | None = None
     audio_url: str | None = None
+    warnings: list[str] = field(default_factory=list)  # raised before, e.g. fetching its feed
 
 
 def episode_id_for(sha256: str) -> str:
@@ -53,7 +56,20 @@ def prepare_episode(
     on_start: Callable[[float], None] = lambda duration: None,
     on_progress: ProgressCallback | None = None,
 ) -> AlignedEpisode:
-    """Decode, transcribe and align one file. ``transcriber`` is called only if needed."""
+    """Decode, transcribe and align one file. ``transcriber`` is called only if needed.
+    Every warning goes to ``warn`` as it is raised and is kept with the episode."""
+    kept = list(request.warnings)
+
+    def note(message: str) -> None:
+        kept.append(message)
+        warn(message)
+
+    episode = _prepare(request, transcriber, note, on_start, on_progress)
+    episode.warnings = capped(kept, "warnings", shown=MAX_STORED - 1)
+    return episode
+
+
+def _prepare(request, transcriber, warn, on_start, on_progress) -> AlignedEpisode:
     audio, samples = read_audio(request.audio_path)
     for warning in audio.warnings:
         warn(warning)
@@ -68,6 +84,10 @@ def prepare_episode(
     for warning in outline_warnings:
         warn(warning)
     transcript = request.transcript
+    if transcript is not None:
+        transcript, fit_warnings = fit_to_audio(transcript, audio.duration, request.audio_path)
+        for warning in fit_warnings:
+            warn(warning)
     if transcript is None:
         on_start(audio.duration)
         transcript = transcriber().transcribe(
@@ -76,6 +96,9 @@ def prepare_episode(
             batch_size=request.batch_size,
             on_progress=on_progress,
         )
+    silence = silence_warning(transcript, request.audio_path)
+    if silence:
+        warn(silence)
     episode, alignment_warnings = align_episode(
         request.episode_id or episode_id_for(audio.sha256),
         title,

@@ -1,23 +1,25 @@
-"""A publisher's own transcript (SRT, WebVTT, Podcasting 2.0 JSON) as a ``Transcript``.
+"""A publisher's own transcript (SRT, WebVTT, Podcasting 2.0 JSON or HTML) as a ``Transcript``.
 
-Cues become segments with no word timings; alignment puts each one in the chapter its
-midpoint falls in. A JSON transcript that times single words (as the spec's example
-does) becomes sentence-sized segments that keep those word times. Speaker names are
-kept as a ``Name:`` prefix where the speaker changes, as the spec's SRT guidance does.
-A cue that cannot be used is reported and left out, never dropped silently.
+Cues become segments with no word timings (unless the cues time their words, as
+YouTube's do); alignment puts each one in the chapter its midpoint falls in. A JSON
+transcript that times single words (as the spec's example does) becomes sentence-sized
+segments that keep those word times. Speakers are kept in ``Segment.speaker``. A cue
+that cannot be used is reported and left out, never dropped silently.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from .captions import CaptionError, read_srt, read_vtt
+from .documents import without_controls
+from .html_transcript import SECONDS_PER_WORD, parse_html_transcript
 from .podcast_json import is_number, json_list
 from .records import Segment, Transcript, Word
 from .sentences import split_into_sentences
 from .textnorm import one_line
+from .warning_groups import capped
 
 KINDS_BY_TYPE = {
     "application/x-subrip": "srt",
@@ -27,17 +29,13 @@ KINDS_BY_TYPE = {
     "text/vtt": "vtt",
     "application/json": "json",
     "application/json+transcript": "json",
+    "text/html": "html",
 }
-KINDS_BY_SUFFIX = {".srt": "srt", ".vtt": "vtt", ".json": "json"}
-# Word-timed JSON first: it is the most precise; then WebVTT (a stricter format than SRT).
-PREFERENCE = ("json", "vtt", "srt")
+KINDS_BY_SUFFIX = {".srt": "srt", ".vtt": "vtt", ".json": "json", ".html": "html", ".htm": "html"}
+# Word-timed JSON first: it is the most precise; then WebVTT (a stricter format than SRT);
+# HTML last: it times paragraphs only.
+PREFERENCE = ("json", "vtt", "srt", "html")
 WORD_LEVEL_SHARE = 0.8  # this share of one-word bodies makes a JSON transcript word-timed
-
-_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
-TIMING = re.compile(rf"^\s*(?P<start>{_TIME})\s*-->\s*(?P<end>{_TIME})(?:\s.*)?$")
-VOICE = re.compile(r"^<v(?:\.[^\s>]*)?\s+([^>]+)>")
-VTT_TAG = re.compile(r"<[^<>\n]*>")  # [^<] keeps a stray "<" from rescanning the line
-SRT_TAG = re.compile(r"</?(?:i|b|u|font)\b[^>]*>|\{\\[^}]*\}", re.I)
 
 
 class TranscriptFormatError(Exception):
@@ -45,7 +43,7 @@ class TranscriptFormatError(Exception):
 
 
 def transcript_kind(mime_type: str | None, url: str | None = None) -> str | None:
-    """'srt', 'vtt' or 'json' from the link's MIME type, else from the URL's suffix."""
+    """'srt', 'vtt', 'json' or 'html' from the link's MIME type, else from the URL's suffix."""
     mime = (mime_type or "").split(";")[0].strip().lower()
     if mime in KINDS_BY_TYPE:
         return KINDS_BY_TYPE[mime]
@@ -57,98 +55,24 @@ def parse_transcript(
     text: str, kind: str, name: str, language: str | None = None
 ) -> tuple[Transcript, list[str]]:
     """The transcript in ``text`` and the warnings about cues left out or fixed."""
-    parsers = {"srt": parse_srt, "vtt": parse_vtt, "json": parse_json_transcript}
+    parsers = {
+        "srt": read_srt,
+        "vtt": read_vtt,
+        "json": parse_json_transcript,
+        "html": parse_html_transcript,
+    }
     warnings: list[str] = []
-    segments = parsers[kind](text.lstrip("\ufeff"), name, warnings)
+    try:
+        segments = parsers[kind](without_controls(text.lstrip("\ufeff")), name, warnings)
+    except CaptionError as ex:
+        raise TranscriptFormatError(str(ex)) from None
     if not segments:
-        raise TranscriptFormatError(f"{name}: no transcript segments found ({kind})")
+        detail = " (no <time> marks)" if kind == "html" else ""
+        raise TranscriptFormatError(f"{name}: no transcript segments found ({kind}){detail}")
     segments = _in_time_order(segments, name, warnings)
     duration = max(segment.end for segment in segments)
     transcript = Transcript(segments, language, duration, model=f"publisher:{kind}")
     return transcript, warnings
-
-
-# --- SRT and WebVTT -------------------------------------------------------------------
-
-
-def parse_srt(text: str, name: str, warnings: list[str]) -> list[Segment]:
-    return _parse_cues(_blocks(text), name, warnings, _srt_text)
-
-
-def parse_vtt(text: str, name: str, warnings: list[str]) -> list[Segment]:
-    blocks = _blocks(text)
-    if not blocks or not blocks[0][1][0].startswith("WEBVTT"):
-        warnings.append(f"{name}: no WEBVTT header; read as WebVTT anyway")
-    elif not any("-->" in line for line in blocks[0][1]):
-        blocks = blocks[1:]  # the header block: WEBVTT and optional metadata lines
-    cues = [block for block in blocks if not re.match(r"(NOTE|STYLE|REGION)\b", block[1][0])]
-    return _parse_cues(cues, name, warnings, _vtt_text)
-
-
-def _blocks(text: str) -> list[tuple[int, list[str]]]:
-    """Blank-line separated blocks, each with the line number it starts on."""
-    blocks, current, first = [], [], 0
-    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
-        if line.strip():
-            if not current:
-                first = number
-            current.append(line.rstrip())
-        elif current:
-            blocks.append((first, current))
-            current = []
-    if current:
-        blocks.append((first, current))
-    return blocks
-
-
-def _parse_cues(blocks, name: str, warnings: list[str], clean) -> list[Segment]:
-    segments: list[Segment] = []
-    speaker = None
-    for first_line, lines in blocks:
-        timing_at = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        if timing_at is None:
-            if segments and not all(line.strip().isdigit() for line in lines):
-                # A blank line inside a cue's text: the text belongs to the cue before.
-                segments[-1].text += " " + clean(lines, None)[1]
-            continue
-        match = TIMING.match(lines[timing_at])
-        if match is None:
-            where = f"{name} line {first_line + timing_at}"
-            warnings.append(f"{where}: cannot read the cue timing {lines[timing_at]!r}; left out")
-            continue
-        new_speaker, body = clean(lines[timing_at + 1 :], speaker)
-        if not body:
-            continue
-        start, end = _seconds(match["start"]), _seconds(match["end"])
-        if end < start:
-            where = f"{name} line {first_line + timing_at}"
-            warnings.append(f"{where}: cue ends before it starts; end set to its start")
-            end = start
-        segments.append(Segment(start, end, body))
-        speaker = new_speaker
-    return segments
-
-
-def _seconds(stamp: str) -> float:
-    match = re.fullmatch(_TIME, stamp.strip())
-    hours, minutes, seconds, fraction = match.groups()
-    millis = int(fraction.ljust(3, "0"))
-    return round(int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + millis / 1000, 3)
-
-
-def _srt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:
-    return speaker, one_line(SRT_TAG.sub("", " ".join(lines)))
-
-
-def _vtt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:
-    """Cue text without markup; a ``<v Name>`` voice becomes ``Name:`` when it changes."""
-    joined = " ".join(lines)
-    voice = VOICE.match(joined)
-    body = one_line(html.unescape(VTT_TAG.sub("", joined)))
-    if voice is None:
-        return speaker, body
-    name = one_line(html.unescape(voice[1]))
-    return name, body if name == speaker else f"{name}: {body}"
 
 
 # --- Podcasting 2.0 JSON --------------------------------------------------------------
@@ -156,11 +80,12 @@ def _vtt_text(lines: list[str], speaker: str | None) -> tuple[str | None, str]:
 
 def parse_json_transcript(text: str, name: str, warnings: list[str]) -> list[Segment]:
     _, listed = json_list(text, name, "segments", TranscriptFormatError)
-    items = []
+    items, problems = [], []
     for number, item in enumerate(listed, start=1):
-        checked = _json_segment(item, f"{name} segment {number}", warnings)
+        checked = _json_segment(item, f"{name} segment {number}", problems)
         if checked is not None:
             items.append(checked)
+    warnings += capped(problems, "segments left out or fixed")
     one_word = sum(len(body.split()) == 1 for _, _, _, body in items)
     if len(items) > 1 and one_word >= WORD_LEVEL_SHARE * len(items):
         return _sentences_from_words(items)
@@ -193,23 +118,23 @@ def _is_time(value) -> bool:
 
 
 def _ends(items) -> list[float]:
-    """Each item's end; a missing one runs to the next item's start."""
+    """Each item's end; a missing one runs to the next item's start, and the last one
+    lasts as long as its words take to say (the audio's end clips it later)."""
     ends = []
-    for index, (_, start, end, _) in enumerate(items):
-        following = items[index + 1][1] if index + 1 < len(items) else start
-        ends.append(end if end is not None else max(start, following))
+    for index, (_, start, end, body) in enumerate(items):
+        if index + 1 < len(items):
+            following = items[index + 1][1]
+        else:
+            following = start + SECONDS_PER_WORD * len(body.split())
+        ends.append(end if end is not None else round(max(start, following), 3))
     return ends
 
 
 def _segments_from_items(items) -> list[Segment]:
-    segments, speaker = [], None
-    for (item_speaker, start, _, body), end in zip(items, _ends(items)):
-        text = one_line(body)
-        if item_speaker and item_speaker != speaker:
-            text = f"{item_speaker}: {text}"
-        speaker = item_speaker or speaker
-        segments.append(Segment(start, end, text))
-    return segments
+    return [
+        Segment(start, end, one_line(body), speaker=speaker)
+        for (speaker, start, _, body), end in zip(items, _ends(items))
+    ]
 
 
 def _sentences_from_words(items) -> list[Segment]:
@@ -232,8 +157,8 @@ def _sentences_from_words(items) -> list[Segment]:
 def _turn_sentences(words: list[Word], speaker: str | None) -> list[Segment]:
     turn = Segment(words[0].start, words[-1].end, "", words)
     sentences = split_into_sentences(turn)
-    if speaker:
-        sentences[0].text = f"{speaker}: {sentences[0].text}"
+    for sentence in sentences:
+        sentence.speaker = speaker
     return sentences
 
 

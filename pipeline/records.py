@@ -27,6 +27,7 @@ class OutlineEntry:
     start: float | None  # stated start; None when the outline gives no time
     hidden: bool = False  # Podcasting 2.0 ``"toc": false``
     where: str | None = None  # where it was found, for messages: "notes line 7", "chapter 3"
+    links: dict | None = None  # Podcasting 2.0 ``img``, ``url``, ``location``, kept as given
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Segment:
     words: list[Word] = field(default_factory=list)
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
+    speaker: str | None = None  # as a publisher's transcript names them
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Chapter:
     confidence: float | None = None
     hidden: bool = False
     segments: list[Segment] = field(default_factory=list)
+    links: dict | None = None  # Podcasting 2.0 ``img``, ``url``, ``location``
 
     @property
     def text(self) -> str:
@@ -94,3 +97,4 @@ class AlignedEpisode:
     description: str | None = None
     published: str | None = None
     audio_url: str | None = None
+    warnings: list[str] = field(default_factory=list)  # grouped and capped, for the archive

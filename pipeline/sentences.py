@@ -58,7 +58,7 @@ def _best_cut(words: list[Word]) -> int:
 
 
 def segment_from_words(words: list[Word], parent: Segment) -> Segment:
-    """A segment of some of ``parent``'s words, keeping its decoder scores."""
+    """A segment of some of ``parent``'s words, keeping its decoder scores and speaker."""
     return Segment(
         start=words[0].start,
         end=words[-1].end,
@@ -66,6 +66,7 @@ def segment_from_words(words: list[Word], parent: Segment) -> Segment:
         words=words,
         avg_logprob=parent.avg_logprob,
         no_speech_prob=parent.no_speech_prob,
+        speaker=parent.speaker,
     )
 
 

@@ -24,7 +24,7 @@ from .conftest import CORPUS, aligned, make_segment
 from .test_cli_feed import item, rss
 
 SCHEMAS = Path(__file__).parent / "schemas"
-# Each segment lies inside one chapter; the hidden chapter has one, the last has none.
+# Each segment lies inside one visible chapter (a hidden one holds none); the last has none.
 TEXTS = [
     (0.25, "And so my fellow Americans,"),
     (3.141, "ask not <what> your country & its --> arrows"),
@@ -75,7 +75,7 @@ def spoken(episode):
 
 def test_the_stored_episode_is_what_the_exports_start_from(archived):
     assert [c.title for c in archived.chapters] == [e.title for e in CHAPTERS]
-    assert [len(c.segments) for c in archived.chapters] == [1, 2, 1, 1, 0]
+    assert [len(c.segments) for c in archived.chapters] == [1, 3, 0, 1, 0]
     assert archived.chapters[2].hidden and not archived.chapters[1].hidden
     assert archived.chapters[1].segments[0].words[0].word == " ask"
 
@@ -87,14 +87,15 @@ def test_webvtt_export_is_valid_and_announces_each_chapter(run_cli, archived):
         (c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000, c.text)
         for c in document.captions
     ]
-    assert [(s, e, html.unescape(t)) for s, e, t in cues] == spoken(archived)
-    assert "&lt;what&gt; your country &amp; its --&gt; arrows" in cues[1][2]
+    # A cue is at most two lines; the lines of one segment's cue read as its text.
+    assert [(s, e, html.unescape(t).replace("\n", " ")) for s, e, t in cues] == spoken(archived)
+    assert "&lt;what&gt; your country &amp; its --&gt;\narrows" in cues[1][2]
     notes = document.header_comments  # webvtt-py files the notes before the first cue here
     notes += [note for caption in document.captions for note in caption.comments]
     notes += document.footer_comments
     assert notes == [
         "Chapter 1 of 5: Opening (00:00:00.000 to 00:00:03.000)",
-        "Chapter 2 of 5: Ask not -> then (00:00:03.000 to 00:00:06.800)",
+        "Chapter 2 of 5: Ask not -> then (00:00:03.000 to 00:00:08.500)",
         "Chapter 3 of 5 (hidden): A silent marker (00:00:06.800 to 00:00:08.500)",
         "Chapter 4 of 5: For your country (00:00:08.500 to 00:00:10.800)",
         "Chapter 5 of 5: Nothing said here (00:00:10.800 to 00:00:11.000)",
@@ -105,7 +106,8 @@ def test_srt_export_is_valid(run_cli, archived):
     cues = list(srt.parse(exported(run_cli, "srt")))  # raises on anything malformed
     assert [cue.index for cue in cues] == [1, 2, 3, 4, 5]
     assert [
-        (cue.start.total_seconds(), cue.end.total_seconds(), cue.content) for cue in cues
+        (cue.start.total_seconds(), cue.end.total_seconds(), cue.content.replace("\n", " "))
+        for cue in cues
     ] == spoken(archived)
 
 

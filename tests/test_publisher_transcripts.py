@@ -41,11 +41,12 @@ intro
 
 def test_srt_cues_become_segments():
     transcript, warnings = parse_transcript(SRT, "srt", "ep.srt", language="en")
-    assert warnings == []
+    # A block with no timing line is its own (broken) cue, not more of the one before.
+    assert warnings == ["ep.srt line 14: text with no cue timing ('Welcome to Q&A.'); left out"]
     assert [(s.start, s.end, s.text) for s in transcript.segments] == [
         (0.0, 2.76, "Sarah: In today's episode, you'll learn whether or not you"),
         (2.76, 6.09, "should have a podcast trailer."),
-        (6.09, 11.61, "include in one? Welcome to Q&A."),
+        (6.09, 11.61, "include in one?"),
     ]
     assert transcript.model == "publisher:srt" and transcript.language == "en"
     assert transcript.duration == 11.61
@@ -55,10 +56,10 @@ def test_srt_cues_become_segments():
 def test_webvtt_skips_header_style_and_notes_and_keeps_speakers_once():
     transcript, warnings = parse_transcript(VTT, "vtt", "ep.vtt")
     assert warnings == []
-    assert [(s.start, s.end, s.text) for s in transcript.segments] == [
-        (0.0, 5.0, "John: Podcasting 2.0 is really changing the game."),
-        (5.0, 10.0, "Tom: Yeah, absolutely & the new features <3 are incredible."),
-        (10.0, 15.0, "It's amazing how it's empowering creators."),
+    assert [(s.start, s.end, s.speaker, s.text) for s in transcript.segments] == [
+        (0.0, 5.0, "John", "Podcasting 2.0 is really changing the game."),
+        (5.0, 10.0, "Tom", "Yeah, absolutely & the new features <3 are incredible."),
+        (10.0, 15.0, "Tom", "It's amazing how it's empowering creators."),
     ]
     assert transcript.model == "publisher:vtt"
 
@@ -105,10 +106,10 @@ def test_json_segments_with_speakers_and_a_missing_end():
         ],
     }
     transcript, warnings = parse_transcript(json.dumps(document), "json", "t.json")
-    assert [(s.start, s.end, s.text) for s in transcript.segments] == [
-        (0.0, 9.2, "Kevin: We have an update."),
-        (9.2, 12.5, "It ships soon."),  # runs to the next segment's start
-        (12.5, 14.0, "Alban: Great news, really."),
+    assert [(s.start, s.end, s.speaker, s.text) for s in transcript.segments] == [
+        (0.0, 9.2, "Kevin", "We have an update."),
+        (9.2, 12.5, "Kevin", "It ships soon."),  # runs to the next segment's start
+        (12.5, 14.0, "Alban", "Great news, really."),
     ]
     assert warnings == [
         "t.json segment 4: \"startTime\" missing or not a number ('soon'); left out"
@@ -124,11 +125,11 @@ def test_word_timed_json_becomes_sentences_that_keep_the_word_times():
     segments.append({"speaker": "Luke", "startTime": 9.0, "endTime": 10.0, "body": "Nooooo"})
     document = {"version": "1.0.0", "segments": segments}
     transcript, _ = parse_transcript(json.dumps(document), "json", "t.json")
-    texts = [segment.text for segment in transcript.segments]
+    texts = [(segment.speaker, segment.text) for segment in transcript.segments]
     assert texts == [
-        "Darth Vader: I am your father.",
-        "Search your feelings, you know it to be true.",
-        "Luke: Nooooo",
+        ("Darth Vader", "I am your father."),
+        ("Darth Vader", "Search your feelings, you know it to be true."),
+        ("Luke", "Nooooo"),
     ]
     first = transcript.segments[0]
     assert (first.start, first.end) == (0.5, 2.4)
@@ -144,7 +145,7 @@ def test_word_timed_json_becomes_sentences_that_keep_the_word_times():
         ("text/vtt; charset=utf-8", None, "vtt"),
         ("application/json", None, "json"),
         ("", "https://x/episode.VTT?token=1", "vtt"),
-        ("text/html", "https://x/t.html", None),
+        ("text/html", "https://x/t.html", "html"),
         ("text/plain", "https://x/t.txt", None),
     ],
 )
