@@ -16,7 +16,15 @@ import aiofiles
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-AUDIO_ROUTE = r"^/-/audio/(?P<sha256>[0-9a-f]{64})(?P<suffix>\.[0-9A-Za-z]{1,8})?$"
+try:
+    from plugins import archive_rules as rules
+except ImportError:  # a published bundle on Datasette alone: the rules file is beside this one
+    import runpy
+    import types
+
+    rules_file = Path(__file__).with_name("archive_rules.py")
+    rules = types.SimpleNamespace(**runpy.run_path(str(rules_file)))
+
 CHUNK_BYTES = 256 * 1024
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -73,9 +81,7 @@ async def audio_file(datasette, sha256: str) -> Path | None:
         except sqlite3.DatabaseError:
             continue  # not an archive: no episodes table
         if row:
-            path = Path(row[0])
-            if not path.is_absolute():
-                path = Path(database.path).resolve().parent / path
+            path = rules.audio_file_path(database.path, row[0])
             return path if path.is_file() else None
     return None
 
@@ -125,4 +131,4 @@ async def send_file_bytes(send, path: Path, offset: int, length: int) -> None:
 
 @hookimpl
 def register_routes():
-    return [(AUDIO_ROUTE, serve_audio)]
+    return [(rules.AUDIO_ROUTE, serve_audio)]

@@ -1,28 +1,25 @@
 """``fts_query(text)``: what a person typed into the search box, as an FTS5 query.
 
-The canned ``search`` and ``chapter_search`` queries match ``fts_query(:q)``. The rule is
-the CLI's (db/search.py): a query with FTS5 syntax (``"a phrase"``, ``prefix*``, ``AND``,
-``OR``, ``NOT``, ``NEAR``) is used as written; plain words, punctuation and all
-(``RSP v3.0``), are searched as literal words instead of failing as bad syntax.
+The canned ``search`` and ``chapter_search`` queries match ``fts_query(:q)``. The rule
+itself is archive_rules.fts_query, which the CLI's search (db/search.py) shares.
 """
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
 from datasette import hookimpl
 
-_FTS_SYNTAX = re.compile(r'["*()^:]|\b(AND|OR|NOT|NEAR)\b')
+try:
+    from plugins import archive_rules as rules
+except ImportError:  # a published bundle on Datasette alone: the rules file is beside this one
+    import runpy
+    import types
 
-
-def fts_query(text: str | None) -> str:
-    if text is None or not text.strip():
-        return '""'  # matches nothing, where an empty MATCH would be a syntax error
-    if _FTS_SYNTAX.search(text):
-        return text
-    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+    rules_file = Path(__file__).with_name("archive_rules.py")
+    rules = types.SimpleNamespace(**runpy.run_path(str(rules_file)))
 
 
 @hookimpl
 def prepare_connection(conn):
-    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    conn.create_function("fts_query", 1, rules.fts_query, deterministic=True)
