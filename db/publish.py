@@ -122,9 +122,12 @@ def shipped_files(folder: Path) -> list[Path]:
 
 
 def snapshot(source: Path, destination: Path) -> None:
-    """A consistent, vacuumed copy of the archive, with anything in its WAL included."""
-    with closing(sqlite3.connect(source)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    """A consistent, vacuumed copy of the archive, with anything in its WAL included.
+
+    The archive is only read (publishing never writes to it), and may be ingested into
+    meanwhile: the copy is one read transaction's view of it.
+    """
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as conn:
         conn.execute("VACUUM INTO ?", [str(destination)])
 
 

@@ -47,7 +47,7 @@ class WebFiles:
 
 @dataclass(frozen=True)
 class ServeOptions:
-    immutable: bool = True
+    immutable: bool = False
     allow_download: bool = False
     show_paths: bool = False
 

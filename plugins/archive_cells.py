@@ -12,13 +12,13 @@ snippets, and an audio player on every episode and chapter.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import weakref
 from pathlib import Path
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
 from markupsafe import Markup, escape
 
 try:
@@ -105,17 +105,20 @@ def local_file(db, audio_path: str) -> Path:
 
 
 async def episode_audio_urls(datasette, database: str) -> dict:
-    """Episode id → audio URL, read once per immutable database."""
+    """Episode id → audio URL: read once, and again whenever a live archive changes."""
     db = datasette.get_database(database)
-    if db in _audio_urls:
-        return _audio_urls[db]
-    try:
-        rows = (await db.execute(EPISODE_AUDIO_SQL, log_sql_errors=False)).rows
-    except (sqlite3.DatabaseError, QueryInterrupted):  # not an archive: no audio links
+    if db.path is None:
+        return {}
+    version = rules.file_version(db.path) if db.is_mutable else None
+    cached = _audio_urls.get(db)
+    if cached and cached[0] == version:
+        return cached[1]
+    try:  # audio paths are read on a connection of our own: SQL users' connections hide them
+        rows = await asyncio.to_thread(rules.read_privately, db.path, EPISODE_AUDIO_SQL)
+    except sqlite3.DatabaseError:  # not an archive: no audio links
         rows = []
     urls = {row[0]: audio_url_for(datasette, db, *row[1:]) for row in rows}
-    if not db.is_mutable:
-        _audio_urls[db] = urls
+    _audio_urls[db] = (version, urls)
     return urls
 
 

@@ -8,6 +8,8 @@ file beside them and run on Datasette alone (see ``load_rules`` in each plugin).
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 FTS_SYNTAX = re.compile(r'["*()^:]|\b(AND|OR|NOT|NEAR)\b')
@@ -63,3 +65,24 @@ def audio_file_path(database_file: str | Path | None, audio_path: str) -> Path:
 def static_url(datasette, file_name: str) -> str:
     """The URL of ``plugins/static/<file_name>`` (archive_static.py serves it)."""
     return datasette.urls.path(f"/-/archive-static/{file_name}")
+
+
+def read_privately(database_file: str | Path, sql: str, params=()) -> list[tuple]:
+    """Rows read on a read-only connection of the plugins' own: the connections Datasette
+    serves SQL on read every ``*path`` column as NULL (archive_limits.py)."""
+    uri = f"{Path(database_file).resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as conn:
+        return conn.execute(sql, list(params)).fetchall()
+
+
+def file_version(database_file: str | Path) -> tuple:
+    """Changes whenever the database or its write-ahead log does: when cached answers
+    about a live archive must be read again."""
+    version = []
+    for path in (Path(database_file), Path(f"{database_file}-wal")):
+        try:
+            status = path.stat()
+            version += [status.st_mtime_ns, status.st_size, status.st_ino]
+        except OSError:
+            version += [None]
+    return tuple(version)

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from db.schema import open_archive
-from db.serve import build_datasette
+from db.serve import ServeOptions, build_datasette
 from db.store import store_episode
 
 from .server import archive_server
@@ -56,10 +56,13 @@ async def test_datasette_shows_the_tables_with_their_descriptions(served_db):
     assert "stated_start" in described
 
 
-async def test_served_immutable_and_read_only(served_db):
-    ds = build_datasette(served_db)
+@pytest.mark.parametrize("immutable", [False, True])
+async def test_served_live_or_immutable_and_read_only(served_db, immutable):
+    ds = build_datasette(served_db, ServeOptions(immutable=immutable))
     databases = (await ds.client.get("/-/databases.json")).json()
-    assert [(d["name"], d["is_mutable"]) for d in databases] == [("my-talks", False)]
+    assert databases == [
+        {"name": "my-talks", "route": "my-talks", "is_mutable": not immutable, "is_memory": False}
+    ]  # and no path
     response = await ds.client.get(
         "/my-talks.json?sql=" + urllib.request.quote("delete from segments")
     )

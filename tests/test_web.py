@@ -290,9 +290,10 @@ def test_byte_ranges_are_parsed_as_http_says():
     assert audio.byte_range("bytes=5-100", 10) == (5, 9)
     assert audio.byte_range("bytes=-3", 10) == (7, 9)
     assert audio.byte_range("bytes=-30", 10) == (0, 9)
-    for ignored in (None, "", "bytes=1-2,4-5", "items=0-1", "bytes=5-2", "bytes=-"):
+    for ignored in (None, "", "bytes=1-2,4-5", "items=0-1"):
         assert audio.byte_range(ignored, 10) is None
-    for unsatisfiable in ("bytes=10-", "bytes=-0"):
+    malformed = ("bytes=5-2", "bytes=-", "bytes=x-1", "bytes=0-" + "9" * 4301, "bytes=1-2-3")
+    for unsatisfiable in ("bytes=10-", "bytes=-0", *malformed):
         with pytest.raises(audio.RangeNotSatisfiable):
             audio.byte_range(unsatisfiable, 10)
 
@@ -308,11 +309,11 @@ def file_digest(path):
     "sql, error",
     [
         ("delete from segments", "Statement must be a SELECT"),
-        ("with x as (select 1) delete from segments", "attempt to write a readonly database"),
-        ("with x as (select 1) update episodes set title = 'x'", "readonly database"),
+        ("with x as (select 1) delete from segments", "not authorized"),
+        ("with x as (select 1) update episodes set title = 'x'", "not authorized"),
         (
             "with x as (select 1) insert into segments_fts(segments_fts) values ('delete-all')",
-            "readonly database",
+            "not authorized",
         ),
         ("attach database ':memory:' as other", "Statement must be a SELECT"),
         ("pragma query_only = 0", "Statement must be a SELECT"),
@@ -361,13 +362,13 @@ async def test_connections_refuse_writes_and_attach_even_when_served_mutable(arc
     from datasette.app import Datasette
 
     database = Datasette(files=[str(archive)]).get_database("my-talks")  # plugins: installed
-    with pytest.raises(sqlite3.OperationalError, match="attempt to write a readonly database"):
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized|readonly database"):
         await database.execute_write("delete from segments")
 
     def attach(conn):
         return conn.execute("attach database ':memory:' as other")
 
-    with pytest.raises(sqlite3.OperationalError, match="too many attached databases"):
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized|too many attached"):
         await database.execute_fn(attach)
     assert len((await database.execute("select id from segments")).rows) == 7
 
@@ -377,7 +378,7 @@ def test_archive_serve_loads_no_extensions_and_sets_its_limits(archive):
 
     args = datasette_serve_args(str(archive), "metadata.json", "127.0.0.1", 8001)
     assert "--load-extension" not in args and "--crossdb" not in args
-    assert args[:3] == ["serve", "--immutable", str(archive)]
+    assert args[:2] == ["serve", str(archive)]  # live: read-only connections, not immutable
     first = args.index("--setting")  # the settings come last, as name-value pairs
     settings = {args[i + 1]: args[i + 2] for i in range(first, len(args), 3)}
     assert settings["sql_time_limit_ms"] == "1000" and settings["max_returned_rows"] == "1000"
