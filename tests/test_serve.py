@@ -109,3 +109,23 @@ def test_a_runaway_query_ends_and_the_server_answers_others_meanwhile(served_db)
     print(f"runaway query ended after {runaway_seconds:.2f} s")
     assert runaway_status == 400 and runaway_seconds < 5
     assert search_status == 200 and search_answered_early
+
+
+async def test_paths_and_the_download_only_when_asked_for(served_db):
+    private = build_datasette(served_db, ServeOptions(immutable=True))
+    shared = build_datasette(
+        served_db, ServeOptions(immutable=True, allow_download=True, show_paths=True)
+    )
+    sql = "/my-talks.json?_shape=array&sql=select+audio_path+from+episodes"
+    assert (await private.client.get(sql)).json() == [{"audio_path": None}]
+    assert (await shared.client.get(sql)).json() == [{"audio_path": "kennedy.mp3"}]
+    assert (await private.client.get("/my-talks.db")).status_code == 403
+    download = await shared.client.get("/my-talks.db")
+    assert download.status_code == 200 and download.content == served_db.read_bytes()
+    listed = (await shared.client.get("/-/databases.json")).json()
+    assert listed[0]["path"] == str(served_db)
+
+
+def test_serve_refuses_a_download_of_a_live_archive(run_cli, served_db):
+    result = run_cli("serve", "--db", served_db, "--allow-download")
+    assert result.exit_code == 2 and "--allow-download needs --immutable" in result.stderr
