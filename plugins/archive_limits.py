@@ -10,6 +10,12 @@ big": more than COST_BUDGET character comparisons, or a printf width over the va
 and otherwise give SQLite's own answer, from Python's string methods where they agree
 with SQLite's, else from the built-in on a private in-memory connection.
 
+Queries a visitor writes (``?sql=``, ``?_where=``) and searches no one would type (a
+parameter over 1,000 characters, such as 5,000 OR-ed terms) may use all but one of
+Datasette's SQL threads at once; more wait their turn, so that ten runaway queries sent
+together cannot hold every thread for their second each while searches and pages queue
+behind them.
+
 The authorizer refuses ATTACH, writes and ``fts3_tokenizer``; unless the plugin config
 says ``show_paths``, it blanks every ``*path`` column (``episodes.audio_path``) and the
 ``file`` column of ``pragma_database_list``: where SQL could read a local path.
@@ -17,9 +23,11 @@ says ``show_paths``, it blanks every ``*path`` column (``episodes.audio_path``) 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import threading
+from urllib.parse import parse_qs
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -27,8 +35,11 @@ from datasette.utils.asgi import Response
 MAX_VALUE_BYTES = 4_000_000  # as archive_read_only.py caps values
 # Character comparisons one call may make: about a tenth of a second in SQLite's loops.
 COST_BUDGET = 50_000_000
-MAX_SQL_BYTES = 100_000  # a statement longer than this is refused before it is parsed
+MAX_SQL_BYTES = 20_000  # a statement longer than this is refused before it is parsed
 PLUGIN_NAME = "transcript-archive"
+OWN_SQL_PARAMETERS = {"sql", "_where"}  # requests that run SQL the visitor wrote
+LONG_PARAMETER = 1000  # characters: no one types a search this long (5,000 terms do)
+MAX_WAITING = 20  # such requests queued beyond this are answered 503 at once
 
 _PRINTF_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?(?:ll?)?(.)", re.DOTALL)
 _LEADING_NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
@@ -228,3 +239,38 @@ def register_routes(datasette):
     if shows_paths(datasette):
         return []
     return [(r"^/-/databases(\.json)?$", databases_without_paths)]
+
+
+def is_heavy(scope) -> bool:
+    """A request that runs SQL the visitor wrote, or a search no one would type."""
+    parameters = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if not OWN_SQL_PARAMETERS.isdisjoint(parameters):
+        return True
+    return any(len(value) > LONG_PARAMETER for values in parameters.values() for value in values)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        gate, waiting = None, 0
+
+        async def heavy_in_turn(scope, receive, send):
+            nonlocal gate, waiting
+            if scope["type"] != "http" or not is_heavy(scope):
+                return await app(scope, receive, send)
+            if waiting >= MAX_WAITING:
+                busy = Response.text("Too many queries at once; try again\n", status=503)
+                return await busy.asgi_send(send)
+            if gate is None:  # made inside the server's event loop
+                gate = asyncio.Semaphore(max(1, datasette.setting("num_sql_threads") - 1))
+            waiting += 1
+            try:
+                async with gate:
+                    waiting -= 1
+                    await app(scope, receive, send)
+            finally:
+                waiting = max(0, waiting)
+
+        return heavy_in_turn
+
+    return wrap
