@@ -132,7 +132,9 @@ def test_every_write_is_refused_and_the_file_never_changes(site):
 
 BIG = "printf('%.*c', 3900000, 'a')"
 NEEDLE = "printf('%.*c', 200000, 'a') || 'b'"
-RUNAWAY_CTE = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+RUNAWAY_CTE = (
+    "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+)
 RESOURCE_SQL = {
     "runaway CTE": RUNAWAY_CTE,
     "runaway CTE, group_concat": "with recursive c(x) as (select 1 union all select x + 1 "

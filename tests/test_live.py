@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-import urllib.error
+from contextlib import closing
 import urllib.parse
 import urllib.request
 
@@ -91,10 +91,9 @@ def clips(folder) -> list:
 
 
 def longest_word(db_path, episode_id: str) -> str:
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        texts = [row[0] for row in conn.execute(
-            "select text from segments where episode_id = ?", [episode_id]
-        )]
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        rows = conn.execute("select text from segments where episode_id = ?", [episode_id])
+        texts = [row[0] for row in rows]
     words = [w.strip(".,;:!?’'\"").lower() for text in texts for w in text.split()]
     return max((w for w in words if w.isalpha()), key=len)
 
@@ -118,13 +117,14 @@ def test_episodes_ingested_while_serving_are_found_at_once(tmp_path):
             episode_id = ingest.stdout.strip()
             word = longest_word(db_path, episode_id)
             hits = get_json(search_url(base, word))  # the first request after the ingest
-            findings.append((episode_id, word, ended - started, episode_id in {h["episode_id"] for h in hits}))
+            found = episode_id in {hit["episode_id"] for hit in hits}
+            findings.append((episode_id, word, ended - started, found))
     print(
         f"\n{len(audio)} ingests while {CLIENTS} clients searched: {clients.requests} requests, "
         f"{len(clients.errors)} errors, slowest {clients.slowest:.2f} s"
     )
     for episode_id, word, seconds, found in findings:
-        print(f"  {episode_id}: ingest {seconds:.1f} s; {word!r} found by the next request: {found}")
+        print(f"  {episode_id}: ingest {seconds:.1f} s; {word!r} found by the next search: {found}")
     assert clients.errors == []
     assert [found for *_, found in findings] == [True] * 3
     assert clients.requests > CLIENTS * 3
