@@ -24,6 +24,7 @@ says ``show_paths``, it blanks every ``*path`` column (``episodes.audio_path``) 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sqlite3
 import threading
@@ -43,8 +44,6 @@ MAX_WAITING = 20  # such requests queued beyond this are answered 503 at once
 
 _PRINTF_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?(?:ll?)?(.)", re.DOTALL)
 _LEADING_NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
-_CONTAINS = re.compile(r"^%([^%_]*)%$")  # LIKE '%words%': the common case, done here
-_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _private = threading.local()
 
 WRITE_ACTIONS = {
@@ -91,26 +90,31 @@ def within_budget(*pairs) -> None:
 
 def guarded_printf(name: str):
     def printf(fmt, *args):
-        if isinstance(fmt, str):
-            check_printf_widths(fmt, args)
-        marks = ", ".join("?" for _ in range(len(args) + 1))
-        return builtin(f"select {name}({marks})", fmt, *args)
+        if type(fmt) is str:
+            takes_width_from_args = checked_format(fmt)
+            if takes_width_from_args and any(as_width(a) > MAX_VALUE_BYTES for a in args):
+                raise OverflowError("printf width")
+        return builtin(call_sql(name, len(args) + 1), fmt, *args)
 
     return printf
 
 
-def check_printf_widths(fmt: str, args: tuple) -> None:
-    """No width or precision past the cap, written or taken by ``*`` from an argument.
+@functools.lru_cache(maxsize=256)
+def call_sql(name: str, arguments: int) -> str:
+    return f"select {name}({', '.join('?' * arguments)})"
 
-    With a ``*`` anywhere, every argument counts as a possible width: which argument a
-    ``*`` takes depends on conversions (``%n`` takes none) that are not worth mirroring.
-    """
+
+@functools.lru_cache(maxsize=1024)
+def checked_format(fmt: str) -> bool:
+    """Refuses a width or precision written past the cap; True when a ``*`` takes one
+    from the arguments. With a ``*`` anywhere, every argument counts as a possible width:
+    which argument a ``*`` takes depends on conversions (``%n`` takes none) that are not
+    worth mirroring."""
     numbers = [n for spec in _PRINTF_SPEC.finditer(fmt) for n in spec.group(1, 2) if n]
     written = [n for n in numbers if n != "*"]
     if any(len(n) > 9 or int(n) > MAX_VALUE_BYTES for n in written):
         raise OverflowError("printf width")
-    if "*" in numbers and any(as_width(arg) > MAX_VALUE_BYTES for arg in args):
-        raise OverflowError("printf width")
+    return "*" in numbers
 
 
 def as_width(value) -> float:
@@ -123,10 +127,14 @@ def as_width(value) -> float:
 
 
 def instr(haystack, needle):
+    if type(haystack) is str and type(needle) is str:  # the common case, kept quick
+        if len(haystack) * len(needle) > COST_BUDGET:
+            raise OverflowError("too costly")
+        return haystack.find(needle) + 1
     if haystack is None or needle is None:
         return None
     within_budget((haystack, needle))
-    if type(haystack) is type(needle) and isinstance(needle, (str, bytes)):
+    if type(haystack) is type(needle) is bytes:
         return haystack.find(needle) + 1
     return builtin("select instr(?, ?)", haystack, needle)
 
@@ -153,16 +161,35 @@ def guarded_trim(name: str):
 
 
 def like(pattern, text, escape=None):
+    if escape is None and type(pattern) is str and type(text) is str:
+        if len(pattern) * len(text) > COST_BUDGET:
+            raise OverflowError("too costly")
+        matcher = simple_like(pattern)
+        if matcher is not None:
+            return int(matcher(text) is not None)
     if pattern is None or text is None:
         return None
     within_budget((pattern, text))
-    if escape is None and isinstance(pattern, str) and isinstance(text, str):
-        words = _CONTAINS.match(pattern)
-        if words:  # SQLite's LIKE folds ASCII letters only; so does this
-            return int(words.group(1).translate(_ASCII_FOLD) in text.translate(_ASCII_FOLD))
     if escape is None:
         return builtin("select like(?, ?)", pattern, text)
     return builtin("select like(?, ?, ?)", pattern, text, escape)
+
+
+@functools.lru_cache(maxsize=1024)
+def simple_like(pattern: str):
+    """A matcher for ``words``, ``words%``, ``%words`` and ``%words%`` (the patterns
+    Datasette's filters write), folding ASCII letters only as SQLite's LIKE does; None
+    for any other pattern, which SQLite's own LIKE then answers."""
+    starts, ends = pattern.startswith("%"), pattern.endswith("%") and len(pattern) > 1
+    words = pattern[1 if starts else 0 : len(pattern) - 1 if ends else len(pattern)]
+    if "%" in words or "_" in words:
+        return None
+    compiled = re.compile(re.escape(words), re.IGNORECASE | re.ASCII | re.DOTALL)
+    if starts and ends:
+        return compiled.search
+    if starts:
+        return re.compile(re.escape(words) + r"\Z", re.IGNORECASE | re.ASCII | re.DOTALL).search
+    return compiled.match if ends else compiled.fullmatch
 
 
 def glob(pattern, text):
