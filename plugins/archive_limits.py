@@ -292,11 +292,13 @@ def asgi_wrapper(datasette):
                 gate = asyncio.Semaphore(max(1, datasette.setting("num_sql_threads") - 1))
             waiting += 1
             try:
-                async with gate:
-                    waiting -= 1
-                    await app(scope, receive, send)
+                await gate.acquire()
+            finally:  # a request abandoned while waiting leaves the queue too
+                waiting -= 1
+            try:
+                await app(scope, receive, send)
             finally:
-                waiting = max(0, waiting)
+                gate.release()
 
         return heavy_in_turn
 

@@ -1,5 +1,6 @@
 """Datasette over a real archive file: in-process, and as `archive serve` really runs it."""
 
+import asyncio
 import json
 import time
 import urllib.error
@@ -129,3 +130,15 @@ async def test_paths_and_the_download_only_when_asked_for(served_db):
 def test_serve_refuses_a_download_of_a_live_archive(run_cli, served_db):
     result = run_cli("serve", "--db", served_db, "--allow-download")
     assert result.exit_code == 2 and "--allow-download needs --immutable" in result.stderr
+
+
+async def test_heavy_requests_take_turns_and_too_many_at_once_are_turned_away(served_db):
+    ds = build_datasette(served_db)
+    runaway = {"sql": RUNAWAY, "_timelimit": 200}  # each ends after 0.2 s
+    url = "/my-talks.json?" + urllib.parse.urlencode(runaway)
+    responses = await asyncio.gather(*(ds.client.get(url) for _ in range(25)))
+    statuses = [response.status_code for response in responses]
+    # Two run at a time (Datasette has 3 SQL threads), 20 wait, the rest are told to retry.
+    assert sorted(statuses) == [400] * 22 + [503] * 3
+    search = await ds.client.get("/my-talks/search.json?q=country&_shape=array")
+    assert search.status_code == 200 and len(search.json()) == 2
