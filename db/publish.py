@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.audio import file_sha256
-from plugins.archive_rules import has_public_url
+from plugins.archive_rules import audio_file_path, has_public_url
 
 from .serve import SETTINGS, archive_metadata, database_name, settings_args, web_files
 
@@ -80,7 +80,7 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
         snapshot(source, bundle.database)
         with closing(sqlite3.connect(bundle.database, isolation_level=None)) as conn:
             conn.execute("begin")
-            bundle_audio(conn, source.parent, folder, copy_audio, bundle)
+            bundle_audio(conn, source, folder, copy_audio, bundle)
             conn.execute("commit")
             compact_and_check(conn, bundle.database)
     except sqlite3.DatabaseError as ex:
@@ -131,7 +131,7 @@ def snapshot(source: Path, destination: Path) -> None:
         conn.execute("VACUUM INTO ?", [str(destination)])
 
 
-def bundle_audio(conn, source_dir: Path, folder: Path, copy_audio: bool, bundle: Bundle) -> None:
+def bundle_audio(conn, source: Path, folder: Path, copy_audio: bool, bundle: Bundle) -> None:
     """Copy the audio that episodes without a public URL need; rewrite paths to the copies.
 
     Paths in the bundle are relative (``audio/<sha256>.mp3``), so the bundle can move;
@@ -143,7 +143,8 @@ def bundle_audio(conn, source_dir: Path, folder: Path, copy_audio: bool, bundle:
     for episode_id, audio_path, audio_url in rows:
         copied = None
         if copy_audio and audio_path and not has_public_url(audio_url):
-            copied = copy_audio_file(conn, episode_id, source_dir / audio_path, folder, bundle)
+            path = audio_file_path(source, audio_path)  # as the audio route finds it
+            copied = copy_audio_file(conn, episode_id, path, folder, bundle)
         if copied is None and not has_public_url(audio_url):
             silent.append(episode_id)
         conn.execute("update episodes set audio_path = ? where id = ?", [copied, episode_id])
