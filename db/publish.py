@@ -3,8 +3,10 @@
     DIR/
       archive.db          the archive: vacuumed, FTS indexes merged, integrity-checked
       metadata.yml        titles, descriptions and canned queries, keyed by the file's name
-      settings.json       time and row limits
-      plugins/            time links, highlighted snippets, players, the audio route
+      settings.json       time and row limits; no database download
+      plugins/            time links, highlighted snippets, players, the audio route,
+                          the rules they share, and their static/ files
+      templates/          the plugins' page templates
       audio/              the audio of episodes that have no public URL
       inspect-data.json   table counts; it also marks the database immutable
       README.md           the command that serves it, and how to deploy it
@@ -28,8 +30,9 @@ from pathlib import Path
 import yaml
 
 from pipeline.audio import file_sha256
+from plugins.archive_rules import audio_file_path, has_public_url
 
-from .serve import PLUGINS_DIR, SETTINGS, archive_metadata, database_name, settings_args
+from .serve import SETTINGS, archive_metadata, database_name, settings_args, web_files
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +80,7 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
         snapshot(source, bundle.database)
         with closing(sqlite3.connect(bundle.database, isolation_level=None)) as conn:
             conn.execute("begin")
-            bundle_audio(conn, source.parent, folder, copy_audio, bundle)
+            bundle_audio(conn, source, folder, copy_audio, bundle)
             conn.execute("commit")
             compact_and_check(conn, bundle.database)
     except sqlite3.DatabaseError as ex:
@@ -87,20 +90,48 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
         yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
     )
     (folder / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n")
-    shutil.copytree(PLUGINS_DIR, folder / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_web_files(folder)
     write_inspect_file(bundle.database)
     (folder / "README.md").write_text(bundle_readme(bundle, metadata), encoding="utf-8")
     return bundle
 
 
+def copy_web_files(folder: Path) -> None:
+    """The plugins (loaded from ``plugins/`` by Datasette alone), with their static files
+    beside them, and the templates where Datasette's configuration directory mode looks."""
+    web = web_files()
+    (folder / "plugins").mkdir()
+    for module in sorted(web.plugins.glob("archive_*.py")):
+        shutil.copyfile(module, folder / "plugins" / module.name)
+    skip = shutil.ignore_patterns("__pycache__", ".gitkeep")
+    copies = {web.static: folder / "plugins" / "static", web.templates: folder / "templates"}
+    for source, copy in copies.items():
+        if shipped_files(source):  # else nothing to copy (an empty folder is not in a wheel)
+            shutil.copytree(source, copy, ignore=skip)
+
+
+def shipped_files(folder: Path) -> list[Path]:
+    """The files in ``folder`` that a wheel carries: not ``.gitkeep``, not caches."""
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != ".gitkeep" and "__pycache__" not in path.parts
+    ]
+
+
 def snapshot(source: Path, destination: Path) -> None:
-    """A consistent, vacuumed copy of the archive, with anything in its WAL included."""
-    with closing(sqlite3.connect(source)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    """A consistent, vacuumed copy of the archive, with anything in its WAL included.
+
+    The archive is only read (publishing never writes to it), and may be ingested into
+    meanwhile: the copy is one read transaction's view of it.
+    """
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as conn:
         conn.execute("VACUUM INTO ?", [str(destination)])
 
 
-def bundle_audio(conn, source_dir: Path, folder: Path, copy_audio: bool, bundle: Bundle) -> None:
+def bundle_audio(conn, source: Path, folder: Path, copy_audio: bool, bundle: Bundle) -> None:
     """Copy the audio that episodes without a public URL need; rewrite paths to the copies.
 
     Paths in the bundle are relative (``audio/<sha256>.mp3``), so the bundle can move;
@@ -112,7 +143,8 @@ def bundle_audio(conn, source_dir: Path, folder: Path, copy_audio: bool, bundle:
     for episode_id, audio_path, audio_url in rows:
         copied = None
         if copy_audio and audio_path and not has_public_url(audio_url):
-            copied = copy_audio_file(conn, episode_id, source_dir / audio_path, folder, bundle)
+            path = audio_file_path(source, audio_path)  # as the audio route finds it
+            copied = copy_audio_file(conn, episode_id, path, folder, bundle)
         if copied is None and not has_public_url(audio_url):
             silent.append(episode_id)
         conn.execute("update episodes set audio_path = ? where id = ?", [copied, episode_id])
@@ -137,11 +169,6 @@ def copy_audio_file(conn, episode_id: str, path: Path, folder: Path, bundle: Bun
         logger.info("copied %s", path)
     conn.execute("update episodes set audio_sha256 = ? where id = ?", [sha256, episode_id])
     return relative
-
-
-def has_public_url(audio_url: str | None) -> bool:
-    """The rule the plugins link by (plugins/archive_cells.py): http and https only."""
-    return bool(audio_url) and audio_url.lower().startswith(("https://", "http://"))
 
 
 def compact_and_check(conn, database: Path) -> None:
@@ -177,6 +204,7 @@ def write_inspect_file(database: Path) -> None:
 def bundle_readme(bundle: Bundle, metadata: dict) -> str:
     name = database_name(bundle.database)
     static = " --static audio:audio" if bundle.audio_files else ""
+    templates = " --template-dir templates" if (bundle.directory / "templates").is_dir() else ""
     options = " ".join(settings_args())
     return README_TEMPLATE.format(
         title=metadata.get("title", "Spoken archive"),
@@ -185,6 +213,7 @@ def bundle_readme(bundle: Bundle, metadata: dict) -> str:
         database=bundle.database.name,
         name=name,
         static=static,
+        templates=templates,
         options=options,
     )
 
@@ -205,9 +234,10 @@ then, inside this folder:
 and open <http://127.0.0.1:8001/{name}/search>. Datasette reads everything from this folder:
 the archive, which `inspect-data.json` marks immutable (no write can reach it), the
 canned queries and descriptions in `metadata.yml`, the time and row limits in
-`settings.json`, and the plugins in `plugins/` (time links, highlighted snippets,
-audio players, and the audio route, which serves only the files in `audio/` that
-the archive names, with range requests so that players can seek).
+`settings.json` (which also keep the database file from being downloaded), the page
+templates in `templates/`, and the plugins in `plugins/` (time links, highlighted
+snippets, audio players, and the audio route, which serves only the files in `audio/`
+that the archive names, with range requests so that players can seek).
 
 ## Deploy it
 
@@ -215,7 +245,7 @@ the archive names, with range requests so that players can seek).
 `gcloud` set up), inside this folder:
 
     datasette publish cloudrun {database} --service {name} \\
-      --metadata metadata.yml --plugins-dir plugins{static} \\
+      --metadata metadata.yml --plugins-dir plugins{templates}{static} \\
       --install 'datasette>=0.65.3,<1.0' \\
       --extra-options "{options}"
 
@@ -227,6 +257,6 @@ on the Datasette these plugins and canned queries are written for.
 ## What is here
 
 - `{database}`: episodes, chapters, segments and words, with full-text indexes
-- `metadata.yml`, `settings.json`, `plugins/`, `inspect-data.json`: as above
+- `metadata.yml`, `settings.json`, `templates/`, `plugins/`, `inspect-data.json`: as above
 - `audio/`: audio files named by their SHA-256 (when any episode needs one)
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -136,13 +137,68 @@ class ArchiveError(Exception):
 
 
 def open_archive(path: str | os.PathLike, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and bring up to date) the archive at ``path``."""
+    """Open (and bring up to date) the archive at ``path``, for writing.
+
+    Only a new (empty) file or an archive is touched: any other SQLite file, such as an
+    application's database named by mistake, is refused before anything is written.
+    """
     if not create and not os.path.exists(path):
         raise ArchiveError(f"{path}: no archive here (ingest something first, or pass --db)")
     try:
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA busy_timeout = 5000")
+        refuse_other_files(db, path)
+        # WAL: `archive serve` goes on reading while an episode is stored, and never sees
+        # half of one. The mode is kept in the file, so readers find it there.
+        db.execute("PRAGMA journal_mode = WAL")
         migrations.apply(db)
     except sqlite3.DatabaseError as ex:
         raise ArchiveError(f"{path}: not a usable archive ({ex})") from None
     return db
+
+
+def open_archive_read_only(path: str | os.PathLike) -> sqlite_utils.Database:
+    """The archive at ``path`` for reading: a read-only connection that migrates nothing."""
+    if not os.path.isfile(path):
+        raise ArchiveError(f"{path}: no archive here (ingest something first, or pass --db)")
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("PRAGMA query_only = 1")
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA busy_timeout = 5000")
+        if not is_archive(db):
+            raise ArchiveError(f"{path}: not an archive ({describe_tables(db)})")
+        pending = [migration.name for migration in migrations.pending(db)]
+    except sqlite3.DatabaseError as ex:
+        raise ArchiveError(f"{path}: not a usable archive ({ex})") from None
+    if pending:
+        db.close()
+        raise ArchiveError(
+            f"{path}: made by an older version (schema lacks {', '.join(pending)}); "
+            "upgrade it once with a command that writes, such as `archive reindex`"
+        )
+    return db
+
+
+def is_archive(db: sqlite_utils.Database) -> bool:
+    """True when the archive's migrations have run on this file."""
+    if not db[Migrations.migrations_table].exists():
+        return False
+    sql = f"select 1 from [{Migrations.migrations_table}] where migration_set = ? limit 1"
+    return db.execute(sql, [migrations.name]).fetchone() is not None
+
+
+def refuse_other_files(db: sqlite_utils.Database, path) -> None:
+    if db.table_names() and not is_archive(db):
+        raise ArchiveError(
+            f"{path}: not an archive ({describe_tables(db)}); nothing was changed "
+            "(is --db pointing at another application's database?)"
+        )
+
+
+def describe_tables(db: sqlite_utils.Database) -> str:
+    names = db.table_names()
+    if not names:
+        return "an empty SQLite file"
+    shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    return f"a SQLite file with other tables: {shown}"

@@ -7,10 +7,11 @@ FTS5 would reject are searched as the literal words instead.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 import sqlite_utils
+
+from plugins.archive_rules import FTS_SYNTAX, quote_words
 
 MARK_START, MARK_END = "<mark>", "</mark>"
 SNIPPET_TOKENS = 16
@@ -36,9 +37,6 @@ where segments_fts match :query
 order by rank, segments.episode_id, segments.start
 limit :limit
 """
-
-_FTS_SYNTAX = re.compile(r'["*()^:]|\b(AND|OR|NOT|NEAR)\b')
-
 
 class SearchQueryError(Exception):
     """The query is not valid FTS5 syntax; the message says where."""
@@ -67,14 +65,9 @@ def search_segments(
     except sqlite3.OperationalError as ex:
         # FTS5 reports bad syntax in several ways ("fts5: syntax error", "unterminated
         # string", "no such column"); with no operators in the query, the user meant words.
-        if _FTS_SYNTAX.search(query):
+        if FTS_SYNTAX.search(query):
             raise SearchQueryError(f"invalid search query {query!r}: {ex}") from None
     return _run(db, quote_words(query), params)
-
-
-def quote_words(query: str) -> str:
-    """Each word as a literal FTS5 string, so punctuation means nothing special."""
-    return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
 def _run(db: sqlite_utils.Database, query: str, params: dict) -> list[dict]:

@@ -19,7 +19,7 @@ from db.read import (
     list_episodes,
     load_episode,
 )
-from db.schema import ArchiveError, open_archive
+from db.schema import ArchiveError, open_archive, open_archive_read_only
 from db.search import SearchQueryError, search_segments
 from db.store import store_episode
 
@@ -65,8 +65,9 @@ def echo_warning(message: str) -> None:
 
 
 def open_existing(db_path: str):
+    """The archive for a command that only reads it: nothing is written, not even a migration."""
     try:
-        return open_archive(db_path, create=False)
+        return open_archive_read_only(db_path)
     except ArchiveError as ex:
         raise click.ClickException(str(ex)) from None
 
@@ -426,23 +427,47 @@ def search(query, episode, limit, as_json, db_path):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
+@click.option(
+    "--immutable",
+    is_flag=True,
+    help="Serve a file that will not change while served (no ingest meanwhile): "
+    "no locking, table counts read once.",
+)
+@click.option(
+    "--allow-download",
+    is_flag=True,
+    help="Offer the whole database file for download (needs --immutable).",
+)
+@click.option(
+    "--show-paths",
+    is_flag=True,
+    help="Show local file paths (episodes.audio_path, the database's own path).",
+)
 @db_option
-def serve(host, port, db_path):
-    """Share the archive read-only through Datasette.
+def serve(host, port, immutable, allow_download, show_paths, db_path):
+    """Share the archive read-only through Datasette, live: episodes ingested while it
+    runs are found on the next request.
 
     \b
     archive serve
     archive serve --db talks.db --port 8080
-    """
-    from db.serve import database_name, serve_archive
+    archive serve --db published.db --immutable --allow-download
 
+    Private by default: no download of the database and no local paths on any page.
+    """
+    from db.serve import ServeOptions, database_name, serve_archive
+
+    if allow_download and not immutable:
+        raise click.UsageError("--allow-download needs --immutable: a live archive may change")
     open_existing(db_path).close()
+    options = ServeOptions(immutable, allow_download, show_paths)
+    mode = "immutable" if immutable else "live"
     click.echo(
-        f"serving {db_path} read-only; search it at "
+        f"serving {db_path} read-only ({mode}); search it at "
         f"http://{host}:{port}/{database_name(db_path)}/search",
         err=True,
     )
-    serve_archive(db_path, host=host, port=port)
+    serve_archive(db_path, host=host, port=port, options=options)
 
 
 @cli.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from plugins.archive_rules import clock, hours_minutes_seconds
+
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d+))?$")
 
 
@@ -14,23 +16,16 @@ def format_clock(seconds: float | None) -> str:
     seconds = max(0.0, float(seconds))
     if seconds < 60 and seconds != int(seconds):
         return f"0:{seconds:04.1f}"
-    hours, minutes, secs = _hours_minutes_seconds(int(round(seconds)))
+    hours, minutes, secs = hours_minutes_seconds(int(round(seconds)))
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
 
 
 def format_timestamp(seconds: float) -> str:
-    """``[mm:ss]`` style used next to search hits and in readable transcripts."""
-    hours, minutes, secs = _hours_minutes_seconds(int(max(0.0, seconds)))
-    if hours:
-        return f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{minutes:02d}:{secs:02d}"
-
-
-def _hours_minutes_seconds(whole: int) -> tuple[int, int, int]:
-    hours, rest = divmod(whole, 3600)
-    return (hours, *divmod(rest, 60))
+    """``[mm:ss]`` style used next to search hits and in readable transcripts: the web
+    pages' clock, so a time reads the same in the terminal and in the browser."""
+    return clock(seconds)
 
 
 def parse_clock(text: str) -> float:

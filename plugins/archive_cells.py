@@ -12,18 +12,26 @@ snippets, and an audio player on every episode and chapter.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import weakref
 from pathlib import Path
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
 from markupsafe import Markup, escape
+
+try:
+    from plugins import archive_rules as rules
+except ImportError:  # a published bundle on Datasette alone: the rules file is beside this one
+    import runpy
+    import types
+
+    rules_file = Path(__file__).with_name("archive_rules.py")
+    rules = types.SimpleNamespace(**runpy.run_path(str(rules_file)))
 
 TIME_COLUMNS = {"start", "end", "stated_start"}
 PLAYER_TABLES = {"episodes", "chapters"}
-LOCAL_AUDIO = "/-/audio/{sha256}{suffix}"  # the route archive_audio.py serves
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SUFFIX = re.compile(r"^\.[0-9a-z]{1,8}$")
 _MARK_TAG = re.compile(r"(</?mark>)")
@@ -31,45 +39,12 @@ _audio_urls: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 EPISODE_AUDIO_SQL = "select id, audio_url, audio_path, audio_sha256 from episodes"
 
-PLAYER_SCRIPT = """
-document.addEventListener("click", (event) => {
-  const link = event.target.closest("a.archive-time");
-  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
-  event.preventDefault();
-  const [url, fragment] = link.href.split("#");
-  const seconds = parseFloat((fragment || "").replace("t=", "")) || 0;
-  let player = document.getElementById("archive-player");
-  if (!player) {
-    player = document.createElement("audio");
-    player.id = "archive-player";
-    player.controls = true;
-    player.style.cssText = "position:fixed;left:0;bottom:0;width:100%;z-index:100";
-    document.body.appendChild(player);
-    document.body.style.paddingBottom = "4em";
-  }
-  document.querySelectorAll("audio").forEach((other) => other === player || other.pause());
-  const play = () => { player.currentTime = seconds; player.play().catch(() => {}); };
-  if (player.src === url) { play(); return; }
-  player.src = url;
-  player.addEventListener("loadedmetadata", play, { once: true });
-});
-"""
-
-
-def hours_minutes_seconds(whole_seconds: int) -> tuple[int, int, int]:
-    hours, rest = divmod(max(0, whole_seconds), 3600)
-    return (hours, *divmod(rest, 60))
-
-
-def clock(seconds: float) -> str:
-    """``05:32`` or ``01:02:06``: a moment, as the CLI prints it next to search hits."""
-    hours, minutes, secs = hours_minutes_seconds(int(seconds))
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+PLAYER_SCRIPT = "archive-player.js"  # in plugins/static/
 
 
 def duration_text(seconds: float) -> str:
     """``4:28`` or ``1:02:06``: a length."""
-    hours, minutes, secs = hours_minutes_seconds(round(seconds))
+    hours, minutes, secs = rules.hours_minutes_seconds(round(seconds))
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
@@ -93,7 +68,7 @@ def highlight_snippet(snippet: str) -> Markup:
 
 
 def time_link(audio_url: str | None, seconds: float) -> Markup:
-    label = f"[{clock(seconds)}]"
+    label = f"[{rules.clock(seconds)}]"
     title = f"{fragment_seconds(seconds)} s"
     if audio_url is None:
         return Markup('<span title="{}">{}</span>').format(title, label)
@@ -115,35 +90,35 @@ def audio_url_for(datasette, db, audio_url, audio_path, sha256) -> str | None:
 
     None when there is neither: a missing file gets no link rather than a dead one.
     """
-    if audio_url and audio_url.lower().startswith(("https://", "http://")):
+    if rules.has_public_url(audio_url):
         return audio_url.split("#")[0]
     if audio_path and sha256 and _SHA256.match(sha256) and local_file(db, audio_path).is_file():
         suffix = Path(audio_path).suffix.lower()
         suffix = suffix if _SUFFIX.match(suffix) else ""
-        return datasette.urls.path(LOCAL_AUDIO.format(sha256=sha256, suffix=suffix))
+        return datasette.urls.path(rules.LOCAL_AUDIO.format(sha256=sha256, suffix=suffix))
     return None
 
 
 def local_file(db, audio_path: str) -> Path:
     """Where archive_audio.py looks: a relative path is relative to the database file."""
-    path = Path(audio_path)
-    if path.is_absolute() or db.path is None:
-        return path
-    return Path(db.path).resolve().parent / path
+    return rules.audio_file_path(db.path, audio_path)
 
 
 async def episode_audio_urls(datasette, database: str) -> dict:
-    """Episode id → audio URL, read once per immutable database."""
+    """Episode id → audio URL: read once, and again whenever a live archive changes."""
     db = datasette.get_database(database)
-    if db in _audio_urls:
-        return _audio_urls[db]
-    try:
-        rows = (await db.execute(EPISODE_AUDIO_SQL, log_sql_errors=False)).rows
-    except (sqlite3.DatabaseError, QueryInterrupted):  # not an archive: no audio links
+    if db.path is None:
+        return {}
+    version = rules.file_version(db.path) if db.is_mutable else None
+    cached = _audio_urls.get(db)
+    if cached and cached[0] == version:
+        return cached[1]
+    try:  # audio paths are read on a connection of our own: SQL users' connections hide them
+        rows = await asyncio.to_thread(rules.read_privately, db.path, EPISODE_AUDIO_SQL)
+    except sqlite3.DatabaseError:  # not an archive: no audio links
         rows = []
     urls = {row[0]: audio_url_for(datasette, db, *row[1:]) for row in rows}
-    if not db.is_mutable:
-        _audio_urls[db] = urls
+    _audio_urls[db] = (version, urls)
     return urls
 
 
@@ -190,5 +165,5 @@ def render_cell(row, value, column, table, database, datasette):
 
 
 @hookimpl
-def extra_body_script():
-    return PLAYER_SCRIPT
+def extra_js_urls(datasette):
+    return [rules.static_url(datasette, PLAYER_SCRIPT)]

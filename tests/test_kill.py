@@ -97,5 +97,5 @@ def test_kill_inside_the_store_transaction(previous_archive, tmp_path):
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-    assert Path(db_path + "-journal").exists()
+    assert Path(db_path + "-wal").exists()  # the archive is in WAL mode: the rows went there
     assert_archive_unchanged(db_path, before)

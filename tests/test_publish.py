@@ -9,10 +9,21 @@ import urllib.request
 
 import pytest
 
+from db.publish import shipped_files
+from db.serve import web_files
+
 from .server import DATASETTE, running_server
 from .web_archive import EXAMPLE_AUDIO, KENNEDY, build_archive, talk_with_audio, timed_episode
 
-PLUGINS = {"archive_audio.py", "archive_cells.py", "archive_read_only.py", "archive_search.py"}
+PLUGINS = {
+    "archive_audio.py",
+    "archive_cells.py",
+    "archive_read_only.py",
+    "archive_rules.py",
+    "archive_search.py",
+    "archive_static.py",
+    "static",
+}
 
 
 @pytest.fixture
@@ -51,7 +62,8 @@ def test_publish_writes_a_checked_relocatable_bundle(run_cli, archive, tmp_path)
     assert "1 of 3 episodes have no audio in the bundle and no audio_url" in result.stderr
     assert "published 3 episodes and 1 audio file" in result.stderr
     files = {path.name for path in bundle.iterdir()}
-    assert files == {
+    templates = {"templates"} if shipped_files(web_files().templates) else set()
+    assert files == templates | {
         "my-talks.db",
         "metadata.yml",
         "settings.json",
@@ -60,7 +72,8 @@ def test_publish_writes_a_checked_relocatable_bundle(run_cli, archive, tmp_path)
         "inspect-data.json",
         "README.md",
     }
-    assert {path.name for path in (bundle / "plugins").iterdir()} == PLUGINS
+    assert {path.name for path in (bundle / "plugins").iterdir()} >= PLUGINS
+    assert not (bundle / "plugins" / "__init__.py").exists()  # it would load as a plugin
     [(sha256,)] = bundle_rows(bundle, "select audio_sha256 from episodes where id = 'talk'")
     assert [path.name for path in (bundle / "audio").iterdir()] == [f"{sha256}.mp3"]
     assert bundle_rows(bundle, "select id, audio_path from episodes order by id") == [
@@ -68,13 +81,15 @@ def test_publish_writes_a_checked_relocatable_bundle(run_cli, archive, tmp_path)
         ("kennedy", None),  # its public URL is what the bundle links to
         ("talk", f"audio/{sha256}.mp3"),
     ]
-    assert str(tmp_path).encode() not in (bundle / "my-talks.db").read_bytes()
+    for path in bundle.rglob("*"):  # no local path in any file of the bundle
+        assert not path.is_file() or str(tmp_path).encode() not in path.read_bytes(), path
     assert bundle_rows(bundle, "pragma integrity_check") == [("ok",)]
     assert bundle_rows(bundle, "pragma journal_mode") == [("delete",)]
     inspect = json.loads((bundle / "inspect-data.json").read_text())
     assert inspect["my-talks"]["file"] == "my-talks.db"
     assert inspect["my-talks"]["tables"]["segments"]["count"] == 10
-    assert json.loads((bundle / "settings.json").read_text())["sql_time_limit_ms"] == 1000
+    settings = json.loads((bundle / "settings.json").read_text())
+    assert settings["sql_time_limit_ms"] == 1000 and settings["allow_download"] is False
 
 
 def readme_serve_command(bundle) -> list[str]:

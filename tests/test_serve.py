@@ -1,5 +1,6 @@
 """Datasette over a real archive file: in-process, and as `archive serve` really runs it."""
 
+import asyncio
 import json
 import time
 import urllib.error
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from db.schema import open_archive
-from db.serve import build_datasette
+from db.serve import ServeOptions, build_datasette
 from db.store import store_episode
 
 from .server import archive_server
@@ -56,10 +57,13 @@ async def test_datasette_shows_the_tables_with_their_descriptions(served_db):
     assert "stated_start" in described
 
 
-async def test_served_immutable_and_read_only(served_db):
-    ds = build_datasette(served_db)
+@pytest.mark.parametrize("immutable", [False, True])
+async def test_served_live_or_immutable_and_read_only(served_db, immutable):
+    ds = build_datasette(served_db, ServeOptions(immutable=immutable))
     databases = (await ds.client.get("/-/databases.json")).json()
-    assert [(d["name"], d["is_mutable"]) for d in databases] == [("my-talks", False)]
+    assert databases == [
+        {"name": "my-talks", "route": "my-talks", "is_mutable": not immutable, "is_memory": False}
+    ]  # and no path
     response = await ds.client.get(
         "/my-talks.json?sql=" + urllib.request.quote("delete from segments")
     )
@@ -106,3 +110,35 @@ def test_a_runaway_query_ends_and_the_server_answers_others_meanwhile(served_db)
     print(f"runaway query ended after {runaway_seconds:.2f} s")
     assert runaway_status == 400 and runaway_seconds < 5
     assert search_status == 200 and search_answered_early
+
+
+async def test_paths_and_the_download_only_when_asked_for(served_db):
+    private = build_datasette(served_db, ServeOptions(immutable=True))
+    shared = build_datasette(
+        served_db, ServeOptions(immutable=True, allow_download=True, show_paths=True)
+    )
+    sql = "/my-talks.json?_shape=array&sql=select+audio_path+from+episodes"
+    assert (await private.client.get(sql)).json() == [{"audio_path": None}]
+    assert (await shared.client.get(sql)).json() == [{"audio_path": "kennedy.mp3"}]
+    assert (await private.client.get("/my-talks.db")).status_code == 403
+    download = await shared.client.get("/my-talks.db")
+    assert download.status_code == 200 and download.content == served_db.read_bytes()
+    listed = (await shared.client.get("/-/databases.json")).json()
+    assert listed[0]["path"] == str(served_db)
+
+
+def test_serve_refuses_a_download_of_a_live_archive(run_cli, served_db):
+    result = run_cli("serve", "--db", served_db, "--allow-download")
+    assert result.exit_code == 2 and "--allow-download needs --immutable" in result.stderr
+
+
+async def test_heavy_requests_take_turns_and_too_many_at_once_are_turned_away(served_db):
+    ds = build_datasette(served_db)
+    runaway = {"sql": RUNAWAY, "_timelimit": 200}  # each ends after 0.2 s
+    url = "/my-talks.json?" + urllib.parse.urlencode(runaway)
+    responses = await asyncio.gather(*(ds.client.get(url) for _ in range(25)))
+    statuses = [response.status_code for response in responses]
+    # Two run at a time (Datasette has 3 SQL threads), 20 wait, the rest are told to retry.
+    assert sorted(statuses) == [400] * 22 + [503] * 3
+    search = await ds.client.get("/my-talks/search.json?q=country&_shape=array")
+    assert search.status_code == 200 and len(search.json()) == 2
