@@ -16,6 +16,9 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 METADATA_FILE = PROJECT_ROOT / "metadata.yml"
 PLUGINS_DIR = PROJECT_ROOT / "plugins"
+TEMPLATES_DIR = PLUGINS_DIR / "templates"  # the pages' templates (plugins/archive_pages.py)
+STATIC_DIR = PLUGINS_DIR / "static"  # their script and style, served at /static/
+STATIC_MOUNT = "static"
 METADATA_DATABASE_KEY = "archive"
 SETTINGS = {
     "sql_time_limit_ms": 1000,  # a runaway query ends in about a second
@@ -51,6 +54,8 @@ def build_datasette(db_path: str | os.PathLike):
         immutables=[str(db_path)],
         metadata=archive_metadata(db_path),
         plugins_dir=plugins_dir(),
+        template_dir=str(TEMPLATES_DIR),
+        static_mounts=[(STATIC_MOUNT, str(STATIC_DIR))],
         settings=SETTINGS,
     )
 
@@ -60,6 +65,7 @@ def datasette_serve_args(db_path: str, metadata_file: str, host: str, port: int)
     args += ["--host", host, "--port", str(port)]
     if plugins_dir():
         args += ["--plugins-dir", plugins_dir()]
+    args += ["--template-dir", str(TEMPLATES_DIR), "--static", f"{STATIC_MOUNT}:{STATIC_DIR}"]
     return args + settings_args()
 
 
