@@ -225,8 +225,13 @@ def sql_links(datasette, database) -> dict:
     }
 
 
-async def home(datasette, request):
-    database = await required_archive(datasette)
+async def home(datasette, request, send):
+    database = await archive_database(datasette)
+    if database is None:  # serving something else: Datasette's own list of databases
+        from datasette.views.index import IndexView
+
+        request.scope.setdefault("url_route", {}).setdefault("kwargs", {})["format"] = None
+        return await IndexView.as_view(datasette)(request, send)
 
     def gather(db):
         return archive_figures(db), newest_episodes(db, HOME_EPISODES)
