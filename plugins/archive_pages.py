@@ -194,7 +194,8 @@ async def render(datasette, request, template: str, context: dict) -> Response:
         "static": lambda name: static_url(datasette, name),
     }
     html = await datasette.render_template(template, context, request=request)
-    return Response.html(html)
+    # Datasette's base.html names no language; screen readers need one to pronounce the page.
+    return Response.html(html.replace("<html>", '<html lang="en">', 1))
 
 
 def static_url(datasette, name: str) -> str:

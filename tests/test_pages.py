@@ -65,7 +65,7 @@ async def test_home_has_the_search_box_first_then_newest_episodes_and_figures(ds
     assert [title for _, title in titles] == ["Title talk", "Title kennedy", f"Title {FEED_GUID}"]
     assert titles[2][0] == "/-/episode/" + urllib.parse.quote(FEED_GUID, safe="")
     text = " ".join(visible_text(content).split())
-    assert "Title talk Talks 2024-03-01 1:00 3 chapters" in text  # CSS puts the dots between
+    assert "Title talk Talks · 2024-03-01 · 1:00 · 3 chapters" in text
     assert "3 episodes · 3 minutes of audio · 76 words" in text
 
 

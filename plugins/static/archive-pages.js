@@ -129,13 +129,13 @@
   copy.addEventListener("click", async () => {
     const seconds = Math.floor(audio.currentTime * 10) / 10;
     const url = new URL(copy.dataset.page, window.location.href).href + "#t=" + seconds;
+    status.dataset.url = url;
     try {
       await navigator.clipboard.writeText(url);
       status.textContent = "Copied: " + url;
     } catch (error) {
       status.textContent = "Copy this link: " + url;
     }
-    status.dataset.url = url;
   });
 
   const start = hashSeconds();
