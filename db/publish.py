@@ -29,7 +29,15 @@ import yaml
 
 from pipeline.audio import file_sha256
 
-from .serve import PLUGINS_DIR, SETTINGS, archive_metadata, database_name, settings_args
+from .serve import (
+    PLUGINS_DIR,
+    SETTINGS,
+    STATIC_DIR,
+    TEMPLATES_DIR,
+    archive_metadata,
+    database_name,
+    settings_args,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +95,11 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
         yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
     )
     (folder / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n")
-    shutil.copytree(PLUGINS_DIR, folder / "plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    unwanted = shutil.ignore_patterns("__pycache__", TEMPLATES_DIR.name, STATIC_DIR.name)
+    shutil.copytree(PLUGINS_DIR, folder / "plugins", ignore=unwanted)
+    # The pages' templates and static files where `datasette serve DIR` looks for them.
+    shutil.copytree(TEMPLATES_DIR, folder / "templates")
+    shutil.copytree(STATIC_DIR, folder / "static")
     write_inspect_file(bundle.database)
     (folder / "README.md").write_text(bundle_readme(bundle, metadata), encoding="utf-8")
     return bundle
@@ -202,12 +214,13 @@ then, inside this folder:
 
     datasette serve .
 
-and open <http://127.0.0.1:8001/{name}/search>. Datasette reads everything from this folder:
+and open <http://127.0.0.1:8001/> to search. Datasette reads everything from this folder:
 the archive, which `inspect-data.json` marks immutable (no write can reach it), the
 canned queries and descriptions in `metadata.yml`, the time and row limits in
-`settings.json`, and the plugins in `plugins/` (time links, highlighted snippets,
-audio players, and the audio route, which serves only the files in `audio/` that
-the archive names, with range requests so that players can seek).
+`settings.json`, the plugins in `plugins/` (the search and episode pages, time links,
+highlighted snippets, audio players, and the audio route, which serves only the files in
+`audio/` that the archive names, with range requests so that players can seek), and the
+pages' `templates/` and `static/` files.
 
 ## Deploy it
 
@@ -215,7 +228,8 @@ the archive names, with range requests so that players can seek).
 `gcloud` set up), inside this folder:
 
     datasette publish cloudrun {database} --service {name} \\
-      --metadata metadata.yml --plugins-dir plugins{static} \\
+      --metadata metadata.yml --plugins-dir plugins \\
+      --template-dir templates --static static:static{static} \\
       --install 'datasette>=0.65.3,<1.0' \\
       --extra-options "{options}"
 
@@ -227,6 +241,7 @@ on the Datasette these plugins and canned queries are written for.
 ## What is here
 
 - `{database}`: episodes, chapters, segments and words, with full-text indexes
-- `metadata.yml`, `settings.json`, `plugins/`, `inspect-data.json`: as above
+- `metadata.yml`, `settings.json`, `plugins/`, `templates/`, `static/`, `inspect-data.json`:
+  as above
 - `audio/`: audio files named by their SHA-256 (when any episode needs one)
 """

@@ -25,8 +25,16 @@ import sqlite_utils
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from db.browse import archive_figures, episode_with_transcript, filter_choices, newest_episodes
-from db.search import SearchFilters, SearchQueryError, count_matches, search, search_chapters
+try:
+    from db.browse import (
+        archive_figures,
+        episode_with_transcript,
+        filter_choices,
+        newest_episodes,
+    )
+    from db.search import SearchFilters, SearchQueryError, count_matches, search, search_chapters
+except ImportError:  # a published bundle served by Datasette alone: no pages, the rest works
+    search = None
 
 HOME_ROUTE = r"^/$"
 SEARCH_ROUTE = r"^/-/search(?P<format>\.json)?$"
@@ -353,4 +361,6 @@ async def episode_page(datasette, request):
 
 @hookimpl
 def register_routes():
+    if search is None:
+        return []
     return [(HOME_ROUTE, home), (SEARCH_ROUTE, search_page), (EPISODE_ROUTE, episode_page)]
