@@ -60,12 +60,16 @@ def episode_with_transcript(db: sqlite_utils.Database, episode_id: str) -> dict 
     return {**rows[0], "chapters": chapters}
 
 
-def filter_choices(db: sqlite_utils.Database) -> dict:
-    """Shows and episodes a search can be narrowed to, by name."""
-    shows = [row[0] for row in db.execute(
-        "select distinct show from episodes where coalesce(show, '') != '' order by show"
-    )]
-    episodes = list(db.query(
-        "select id, title from episodes order by published desc nulls last, title"
-    ))
-    return {"shows": shows, "episodes": episodes}
+def filter_choices(db: sqlite_utils.Database, episode_id: str | None = None) -> dict:
+    """The shows a search can be narrowed to, and the title of the episode it is in."""
+    shows = [
+        row[0]
+        for row in db.execute(
+            "select distinct show from episodes where coalesce(show, '') != '' order by show"
+        )
+    ]
+    title = None
+    if episode_id is not None:
+        row = db.execute("select title from episodes where id = ?", [episode_id]).fetchone()
+        title = (row[0] or episode_id) if row else None
+    return {"shows": shows, "episode_title": title}

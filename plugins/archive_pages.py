@@ -17,6 +17,7 @@ rules are archive_cells.py's. Templates are in templates/, script and style in s
 # where dataclasses cannot resolve string annotations.
 import importlib.util
 import re
+import weakref
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,14 @@ try:
         filter_choices,
         newest_episodes,
     )
-    from db.search import SearchFilters, SearchQueryError, count_matches, search, search_chapters
+    from db.search import (
+        MatchCount,
+        SearchFilters,
+        SearchQueryError,
+        count_matches,
+        search,
+        search_chapters,
+    )
 except ImportError:  # a published bundle served by Datasette alone: no pages, the rest works
     search = None
 
@@ -92,7 +100,11 @@ def parse_search_request(args) -> SearchRequest:
 
 
 def run_search(db: sqlite_utils.Database, request: SearchRequest) -> dict:
-    """Hits of one page (one more, to know whether there is a next), count and chapters."""
+    """Hits of one page (one more, to know whether there is a next), count and chapters,
+    and the filter choices: all in one trip to the database thread."""
+    choices = filter_choices(db, request.filters.episode)
+    if not request.q:
+        return {"choices": choices}
     options = {"filters": request.filters, "lenient": True}
     found = search(
         db,
@@ -103,9 +115,14 @@ def run_search(db: sqlite_utils.Database, request: SearchRequest) -> dict:
         **options,
     )
     first_page = request.page == 1
+    if first_page and len(found.hits) <= PAGE_SIZE:  # every hit is here: count them
+        count = MatchCount(len(found.hits), len({h["episode_id"] for h in found.hits}), False)
+    else:
+        count = count_matches(db, request.q, **options)
     return {
+        "choices": choices,
         "found": found,
-        "count": count_matches(db, request.q, **options),
+        "count": count,
         "chapters": search_chapters(db, request.q, limit=CHAPTER_MATCHES, **options)
         if first_page
         else [],
@@ -167,10 +184,10 @@ def count_text(count) -> str:
     return f"{moments} {noun} in {episodes}"
 
 
-def page_url(datasette, request: SearchRequest, page: int, suffix: str = "") -> str:
+def page_url(datasette, request: SearchRequest, page: int, suffix: str = "", **changes) -> str:
     args = {"q": request.q, "page": page, "sort": request.order}
     args.update(
-        episode=request.filters.episode,
+        episode=changes.get("episode", request.filters.episode),
         show=request.filters.show,
         **{"from": request.filters.published_from, "to": request.filters.published_to},
     )
@@ -178,10 +195,17 @@ def page_url(datasette, request: SearchRequest, page: int, suffix: str = "") -> 
     return datasette.urls.path(f"/-/search{suffix}") + "?" + query
 
 
+_archives: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 async def archive_database(datasette):
     """The first database served that is an archive (has episodes), or None."""
+    known = _archives.get(datasette)
+    if known is not None and datasette.databases.get(known.name) is known:
+        return known  # found once: no query on every request
     for name, database in datasette.databases.items():
         if name != "_internal" and await database.table_exists("episodes"):
+            _archives[datasette] = database
             return database
     return None
 
@@ -263,20 +287,19 @@ async def home(datasette, request, send):
 async def search_page(datasette, request):
     database = await required_archive(datasette)
     wanted = parse_search_request(request.args)
-    results = None
-    if wanted.q:
-        try:
-            results = await read(database, run_search, wanted)
-        except SearchQueryError:  # nothing to search for (only spaces)
-            results = None
-    choices = await read(database, filter_choices)
+    try:
+        results = await read(database, run_search, wanted)
+    except SearchQueryError:  # nothing to search for (only spaces)
+        wanted.q = ""
+        results = await read(database, run_search, wanted)
     audio_urls = await cells.episode_audio_urls(datasette, database.name)
     context = search_context(datasette, wanted, results, audio_urls)
     if request.url_vars.get("format") == ".json":
         return Response.json(search_json(context))
     context.update(
-        choices=choices,
+        choices=results["choices"],
         json_url=page_url(datasette, wanted, wanted.page, ".json"),
+        all_episodes_url=page_url(datasette, wanted, 1, episode=None),
         sql=sql_links(datasette, database),
     )
     return await render(datasette, request, "archive_search.html", context)
@@ -284,7 +307,7 @@ async def search_page(datasette, request):
 
 def search_context(datasette, wanted: SearchRequest, results, audio_urls) -> dict:
     context = {"request_args": wanted, "groups": [], "chapters": [], "next_url": None}
-    if results is None:
+    if "found" not in results:
         return context
     found = results["found"]
     hits = found.hits[:PAGE_SIZE]
@@ -354,6 +377,7 @@ async def episode_page(datasette, request):
         "length": cells.duration_text(episode["duration"] or 0),
         "date": (episode["published"] or "")[:10],
         "page_url": episode_page_url(datasette, episode_id),
+        "episode_scope": episode_id,
         "sql": sql_links(datasette, database),
     }
     return await render(datasette, request, "archive_episode.html", context)

@@ -169,6 +169,15 @@ async def test_filters_narrow_by_show_episode_and_date(ds):
     assert await moments(q="countr*", to="1961-01-20") == ["kennedy"]
 
 
+async def test_an_episode_page_searches_within_it_and_results_say_so(ds):
+    page = await get_html(ds, "/-/episode/talk")
+    assert '<input type="checkbox" name="episode" value="talk"> Only in this episode' in page
+    results = await get_html(ds, "/-/search?q=pause&episode=talk")
+    assert "Only in <strong>Title talk</strong>" in results
+    assert 'href="/-/search?q=pause&amp;page=1&amp;sort=relevance">search all episodes' in results
+    assert "3 moments in 1 episode" in " ".join(visible_text(results).split())
+
+
 async def test_a_bad_date_is_ignored_and_said_so(ds):
     text = visible_text(await get_html(ds, "/-/search?q=pause&from=yesterday"))
     assert "Ignored the date 'yesterday': dates are YYYY-MM-DD." in text
