@@ -412,8 +412,8 @@ def serve(host, port, db_path):
 
     open_existing(db_path).close()
     click.echo(
-        f"serving {db_path} read-only; search it at "
-        f"http://{host}:{port}/{database_name(db_path)}/search",
+        f"serving {db_path} read-only; search it at http://{host}:{port}/ "
+        f"(SQL: /{database_name(db_path)})",
         err=True,
     )
     serve_archive(db_path, host=host, port=port)

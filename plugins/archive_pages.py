@@ -333,9 +333,18 @@ def search_json(context: dict) -> dict:
     wanted = context["request_args"]
     count = context.get("count")
     hits = [
-        {**{k: v for k, v in hit.items() if k != "snippet"}, "snippet": str(hit["snippet"]),
-         "episode_id": group["episode_id"], "episode_title": group["title"],
-         "episode_show": group["show"], "episode_date": group["date"] or None}
+        {
+            "episode_id": group["episode_id"],
+            "episode_title": group["title"],
+            "episode_show": group["show"],
+            "episode_date": group["date"] or None,
+            "chapter_title": hit["chapter_title"],
+            "start": hit["start"],
+            "end": hit["end"],
+            "snippet": str(hit["snippet"]),  # HTML: the text escaped, the matches in <mark>
+            "url": hit["url"],
+            "audio": hit["audio"],
+        }
         for group in context["groups"]
         for hit in group["hits"]
     ]
