@@ -115,6 +115,7 @@ def test_episode_page_opens_at_the_moment_and_follows_the_audio(served, page):
     )
     page.wait_for_function(f"({CURRENT_STARTS})().join() === '22.0'")
     assert page.locator(".archive-current").count() == 1
+    assert page.locator(".archive-current-chapter").inner_text().endswith("Middle")
     page.screenshot(path=ARTIFACTS / "episode-1280.png", full_page=True)
 
     page.locator(".archive-segment .archive-words", has_text="Opening words").click()

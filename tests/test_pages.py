@@ -257,3 +257,13 @@ def test_search_contract_lenient_words_counts_and_chapters(archive):
     only = SearchFilters(show="Talks")
     assert [c["episode_id"] for c in search_chapters(db, "end", filters=only)] == ["talk"]
     assert search_chapters(db, "end", filters=only)[0]["title_snippet"] == "<mark>End</mark>"
+
+
+async def test_a_hidden_chapter_is_in_the_transcript_not_the_chapter_list(tmp_path):
+    episode = talk_with_audio(tmp_path)
+    episode.chapters[1].hidden = True  # Podcasting 2.0 "toc": false
+    build_archive(tmp_path / "my-talks.db", episode)
+    page = await get_html(build_datasette(tmp_path / "my-talks.db"), "/-/episode/talk")
+    toc = page.split('class="archive-toc"')[1].split("</nav>")[0]
+    assert "Opening" in toc and "End" in toc and "Middle" not in toc
+    assert '<h3 id="chapter-1"><span class="archive-clock">00:20</span> Middle</h3>' in page

@@ -77,7 +77,17 @@
     return found < 0 ? null : segments[found];
   }
 
+  const chapterLinks = Array.from(document.querySelectorAll(".archive-toc a.archive-jump"));
+
+  function markChapter(seconds) {
+    // The chapter list shows which chapter is playing (a class: aria-current is the sentence's).
+    let playing = null;
+    for (const link of chapterLinks) if (parseFloat(link.dataset.start) <= seconds + 0.05) playing = link;
+    chapterLinks.forEach((link) => link.classList.toggle("archive-current-chapter", link === playing));
+  }
+
   function markCurrent(seconds, scroll) {
+    markChapter(seconds);
     const segment = segmentAt(seconds);
     if (segment === current) return;
     if (current) { current.removeAttribute("aria-current"); current.classList.remove("archive-current"); }
