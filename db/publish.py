@@ -32,7 +32,6 @@ from pipeline.audio import file_sha256
 from .serve import (
     PLUGINS_DIR,
     SETTINGS,
-    STATIC_DIR,
     TEMPLATES_DIR,
     archive_metadata,
     database_name,
@@ -95,11 +94,10 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
         yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True)
     )
     (folder / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n")
-    unwanted = shutil.ignore_patterns("__pycache__", TEMPLATES_DIR.name, STATIC_DIR.name)
+    unwanted = shutil.ignore_patterns("__pycache__", TEMPLATES_DIR.name)
     shutil.copytree(PLUGINS_DIR, folder / "plugins", ignore=unwanted)
-    # The pages' templates and static files where `datasette serve DIR` looks for them.
+    # The pages' templates where `datasette serve DIR` looks for them.
     shutil.copytree(TEMPLATES_DIR, folder / "templates")
-    shutil.copytree(STATIC_DIR, folder / "static")
     write_inspect_file(bundle.database)
     (folder / "README.md").write_text(bundle_readme(bundle, metadata), encoding="utf-8")
     return bundle
@@ -220,7 +218,7 @@ canned queries and descriptions in `metadata.yml`, the time and row limits in
 `settings.json`, the plugins in `plugins/` (the search and episode pages, time links,
 highlighted snippets, audio players, and the audio route, which serves only the files in
 `audio/` that the archive names, with range requests so that players can seek), and the
-pages' `templates/` and `static/` files.
+pages' templates in `templates/`.
 
 ## Deploy it
 
@@ -229,7 +227,7 @@ pages' `templates/` and `static/` files.
 
     datasette publish cloudrun {database} --service {name} \\
       --metadata metadata.yml --plugins-dir plugins \\
-      --template-dir templates --static static:static{static} \\
+      --template-dir templates{static} \\
       --install 'datasette>=0.65.3,<1.0' \\
       --extra-options "{options}"
 
@@ -241,7 +239,6 @@ on the Datasette these plugins and canned queries are written for.
 ## What is here
 
 - `{database}`: episodes, chapters, segments and words, with full-text indexes
-- `metadata.yml`, `settings.json`, `plugins/`, `templates/`, `static/`, `inspect-data.json`:
-  as above
+- `metadata.yml`, `settings.json`, `plugins/`, `templates/`, `inspect-data.json`: as above
 - `audio/`: audio files named by their SHA-256 (when any episode needs one)
 """

@@ -164,7 +164,9 @@ def count_matches(
 ) -> MatchCount:
     """How many moments match, in how many episodes; counting stops past ``cap``."""
     params = {**_filter_params(filters), "cap": cap}
-    cursor, _ = _run_resolved(db, COUNT_SQL.format(matches=MATCHES_FROM_SQL), params, query, lenient)
+    cursor, _ = _run_resolved(
+        db, COUNT_SQL.format(matches=MATCHES_FROM_SQL), params, query, lenient
+    )
     moments, episodes = cursor.fetchone()
     return MatchCount(min(moments, cap), episodes, moments > cap)
 

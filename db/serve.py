@@ -17,8 +17,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 METADATA_FILE = PROJECT_ROOT / "metadata.yml"
 PLUGINS_DIR = PROJECT_ROOT / "plugins"
 TEMPLATES_DIR = PLUGINS_DIR / "templates"  # the pages' templates (plugins/archive_pages.py)
-STATIC_DIR = PLUGINS_DIR / "static"  # their script and style, served at /static/
-STATIC_MOUNT = "static"
 METADATA_DATABASE_KEY = "archive"
 SETTINGS = {
     "sql_time_limit_ms": 1000,  # a runaway query ends in about a second
@@ -55,7 +53,6 @@ def build_datasette(db_path: str | os.PathLike):
         metadata=archive_metadata(db_path),
         plugins_dir=plugins_dir(),
         template_dir=str(TEMPLATES_DIR),
-        static_mounts=[(STATIC_MOUNT, str(STATIC_DIR))],
         settings=SETTINGS,
     )
 
@@ -65,7 +62,7 @@ def datasette_serve_args(db_path: str, metadata_file: str, host: str, port: int)
     args += ["--host", host, "--port", str(port)]
     if plugins_dir():
         args += ["--plugins-dir", plugins_dir()]
-    args += ["--template-dir", str(TEMPLATES_DIR), "--static", f"{STATIC_MOUNT}:{STATIC_DIR}"]
+    args += ["--template-dir", str(TEMPLATES_DIR)]
     return args + settings_args()
 
 

@@ -10,21 +10,22 @@
   the audio.
 
 All search goes through db/search.py (the CLI's search); the time, snippet and audio-link
-rules are archive_cells.py's. Templates are in templates/, script and style in static/.
+rules are archive_cells.py's. Templates are in templates/ (db/serve.py hands the folder to
+Datasette), script and style in static/, served at /-/archive-static/.
 """
 
 # No "from __future__ import annotations": Datasette runs this file outside sys.modules,
 # where dataclasses cannot resolve string annotations.
 import importlib.util
 import re
-import weakref
 import urllib.parse
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 from datasette import hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import NotFound, Response, asgi_static
 
 try:
     from db.browse import (
@@ -41,13 +42,15 @@ try:
         search,
         search_chapters,
     )
+    from pipeline.timefmt import format_timestamp as clock  # the CLI's [mm:ss]
 except ImportError:  # a published bundle served by Datasette alone: no pages, the rest works
     search = None
 
 HOME_ROUTE = r"^/$"
 SEARCH_ROUTE = r"^/-/search(?P<format>\.json)?$"
 EPISODE_ROUTE = r"^/-/episode/(?P<episode_id>[^/]+)$"  # the id percent-encoded, '/' too
-STATIC_MOUNT = "static"  # db/serve.py mounts plugins/static here
+STATIC_ROUTE = r"^/-/archive-static/(?P<path>.*)$"
+STATIC_FOLDER = Path(__file__).resolve().with_name("static")
 PAGE_SIZE = 20
 LAST_PAGE = 50  # a thousand moments; past that, narrow the search
 CHAPTER_MATCHES = 10
@@ -56,7 +59,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _load_sibling(name: str):
-    """Another module of this folder: Datasette loads each plugin file on its own."""
+    """Another module of this folder, loaded from its file: Datasette's --plugins-dir loads
+    each plugin file on its own, not as a package."""
     path = Path(__file__).with_name(f"{name}.py")
     spec = importlib.util.spec_from_file_location(f"archive_pages_{name}", path)
     module = importlib.util.module_from_spec(spec)
@@ -64,7 +68,10 @@ def _load_sibling(name: str):
     return module
 
 
-cells = _load_sibling("archive_cells")
+try:
+    from plugins import archive_cells as cells
+except ImportError:
+    cells = _load_sibling("archive_cells")
 
 
 @dataclass
@@ -72,7 +79,7 @@ class SearchRequest:
     """What the search form asked for; problems are shown, never raised."""
 
     q: str = ""
-    filters: SearchFilters = SearchFilters()
+    filters: SearchFilters = field(default_factory=SearchFilters)
     order: str = "relevance"
     page: int = 1
     problems: list[str] = field(default_factory=list)
@@ -162,7 +169,7 @@ def shown_hit(datasette, hit: dict, audio_url: str | None) -> dict:
         "chapter_title": hit["chapter_title"],
         "start": start,
         "end": hit["end"],
-        "clock": cells.clock(start),
+        "clock": clock(start),
         "snippet": cells.highlight_snippet(hit["snippet"]),
         "audio": f"{audio_url}#t={cells.fragment_seconds(start)}" if audio_url else None,
         "url": episode_page_url(datasette, hit["episode_id"], start),
@@ -231,7 +238,7 @@ async def render(datasette, request, template: str, context: dict) -> Response:
 
 
 def static_url(datasette, name: str) -> str:
-    return datasette.urls.path(f"/{STATIC_MOUNT}/{name}")
+    return datasette.urls.path(f"/-/archive-static/{name}")
 
 
 async def required_archive(datasette):
@@ -318,9 +325,12 @@ def search_context(datasette, wanted: SearchRequest, results, audio_urls) -> dic
         words=found.words,
         groups=group_by_episode(datasette, hits, audio_urls),
         chapters=[
-            {**chapter, "url": episode_page_url(datasette, chapter["episode_id"], chapter["start"]),
-             "title_html": cells.highlight_snippet(chapter["title_snippet"]),
-             "clock": cells.clock(chapter["start"])}
+            {
+                **chapter,
+                "url": episode_page_url(datasette, chapter["episode_id"], chapter["start"]),
+                "title_html": cells.highlight_snippet(chapter["title_snippet"]),
+                "clock": clock(chapter["start"]),
+            }
             for chapter in results["chapters"]
         ],
     )
@@ -353,12 +363,15 @@ def search_json(context: dict) -> dict:
         "page": wanted.page,
         "problems": wanted.problems,
         "searched_as_words": context.get("words") if context.get("as_words") else None,
-        "count": None if count is None else {
-            "moments": count.moments, "episodes": count.episodes, "at_least": count.at_least
-        },
+        "count": None
+        if count is None
+        else {"moments": count.moments, "episodes": count.episodes, "at_least": count.at_least},
         "hits": hits,
         "chapters": [
-            {k: chapter[k] for k in ("episode_id", "episode_title", "chapter_title", "start", "url")}
+            {
+                k: chapter[k]
+                for k in ("episode_id", "episode_title", "chapter_title", "start", "url")
+            }
             for chapter in context["chapters"]
         ],
         "next": context["next_url"],
@@ -375,10 +388,10 @@ async def episode_page(datasette, request):
         datasette, database, episode["audio_url"], episode["audio_path"], episode["audio_sha256"]
     )
     for chapter in episode["chapters"]:
-        chapter["clock"] = cells.clock(chapter["start"])
+        chapter["clock"] = clock(chapter["start"])
         chapter["anchor"] = f"t={cells.fragment_seconds(chapter['start'])}"
         for segment in chapter["segments"]:
-            segment["clock"] = cells.clock(segment["start"])
+            segment["clock"] = clock(segment["start"])
             segment["anchor"] = f"t={cells.fragment_seconds(segment['start'])}"
     context = {
         "episode": episode,
@@ -396,4 +409,9 @@ async def episode_page(datasette, request):
 def register_routes():
     if search is None:
         return []
-    return [(HOME_ROUTE, home), (SEARCH_ROUTE, search_page), (EPISODE_ROUTE, episode_page)]
+    return [
+        (HOME_ROUTE, home),
+        (SEARCH_ROUTE, search_page),
+        (EPISODE_ROUTE, episode_page),
+        (STATIC_ROUTE, asgi_static(str(STATIC_FOLDER))),
+    ]

@@ -79,7 +79,10 @@ def test_search_from_home_groups_the_moments_and_plays_one(served, page):
     assert group.locator(".archive-meta").inner_text() == "Talks about archives · 2024-03-01"
     assert group.locator(".archive-chapter").all_inner_texts() == ["Middle", "End"]
     assert group.locator(".archive-hit").first.locator("mark").all_inner_texts() == [
-        "unilateral", "pause", "unilateral", "pause"
+        "unilateral",
+        "pause",
+        "unilateral",
+        "pause",
     ]
     assert "<script>alert('x')</script>" in group.locator(".archive-snippet").nth(1).inner_text()
     page.screenshot(path=ARTIFACTS / "results-1280.png", full_page=True)

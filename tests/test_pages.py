@@ -42,7 +42,7 @@ def ds(archive):
 def visible_text(page: str) -> str:
     """What a reader sees: the body without tags, scripts or attributes."""
     body = page.split("<body", 1)[-1]
-    body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
+    body = re.sub(r"<script.*?</script>", " ", body, flags=re.DOTALL)
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -83,8 +83,9 @@ async def test_home_of_a_datasette_without_an_archive_is_datasettes_own(tmp_path
     from db.serve import TEMPLATES_DIR, plugins_dir
 
     sqlite3.connect(tmp_path / "other.db").execute("create table notes (x)").close()
-    ds = Datasette([str(tmp_path / "other.db")], plugins_dir=plugins_dir(),
-                   template_dir=str(TEMPLATES_DIR))
+    ds = Datasette(
+        [str(tmp_path / "other.db")], plugins_dir=plugins_dir(), template_dir=str(TEMPLATES_DIR)
+    )
     page = await get_html(ds, "/")
     assert 'href="/other"' in page and "archive-q" not in page
     assert (await ds.client.get("/-/search?q=x")).status_code == 404
@@ -107,8 +108,9 @@ async def test_results_count_group_and_link_every_moment(ds, archive):
         ("/-/episode/talk#t=22", "Middle"),
         ("/-/episode/talk#t=42", "End"),
     ]
-    play = re.findall(r'class="archive-time archive-play" href="(/-/audio/[0-9a-f]{64}\.mp3#t=\d+)"',
-                      talk)
+    play = re.findall(
+        r'class="archive-time archive-play" href="(/-/audio/[0-9a-f]{64}\.mp3#t=\d+)"', talk
+    )
     assert [href.split("#")[1] for href in play] == ["t=2", "t=22", "t=42"]
     assert "with a <mark>pause</mark> for breath" in talk
 
@@ -146,7 +148,7 @@ async def test_bad_syntax_is_searched_as_words_never_an_error(ds, query):
 
 async def test_words_with_an_operator_typo_still_find_the_moment(ds):
     text = visible_text(await get_html(ds, "/-/search?q=" + urllib.parse.quote('pause "breath')))
-    assert "searched for the words: pause \"breath" in " ".join(text.split())
+    assert 'searched for the words: pause "breath' in " ".join(text.split())
     assert "1 moment in 1 episode" in " ".join(text.split())
 
 
@@ -195,7 +197,11 @@ async def test_chapter_title_matches_are_shown_apart(ds):
     section = page.split('class="archive-chapter-matches"')[1].split("</section>")[0]
     links = re.findall(r'<a href="([^"]+)"><mark>Middle</mark></a>', section)
     assert sorted(links) == sorted(
-        ["/-/episode/talk#t=20", "/-/episode/kennedy#t=20", f"/-/episode/{urllib.parse.quote(FEED_GUID, safe='')}#t=20"]
+        [
+            "/-/episode/talk#t=20",
+            "/-/episode/kennedy#t=20",
+            f"/-/episode/{urllib.parse.quote(FEED_GUID, safe='')}#t=20",
+        ]
     )
 
 
@@ -221,10 +227,20 @@ async def test_more_pages_follow_without_repeating(tmp_path):
 
 async def test_episode_page_has_player_chapters_and_transcript(ds, archive):
     page = await get_html(ds, "/-/episode/talk")
-    sha = open_archive(archive).execute("select audio_sha256 from episodes where id='talk'").fetchone()[0]
-    assert f'<audio id="archive-episode-audio" controls preload="metadata" src="/-/audio/{sha}.mp3">' in page
-    toc = re.findall(r'<a class="archive-jump" href="#t=(\d+)" data-start="[\d.]+">'
-                     r'<span class="archive-clock">[\d:]+</span> (\w+)</a>', page)
+    sha = (
+        open_archive(archive)
+        .execute("select audio_sha256 from episodes where id='talk'")
+        .fetchone()[0]
+    )
+    assert (
+        f'<audio id="archive-episode-audio" controls preload="metadata" src="/-/audio/{sha}.mp3">'
+        in page
+    )
+    toc = re.findall(
+        r'<a class="archive-jump" href="#t=(\d+)" data-start="[\d.]+">'
+        r'<span class="archive-clock">[\d:]+</span> (\w+)</a>',
+        page,
+    )
     assert toc == [("0", "Opening"), ("20", "Middle"), ("40", "End")]
     segments = re.findall(r'<p class="archive-segment" data-start="([\d.]+)"', page)
     assert segments == ["2.0", "22.0", "42.0"]

@@ -18,6 +18,7 @@ PLUGINS = {
     "archive_pages.py",
     "archive_read_only.py",
     "archive_search.py",
+    "static",
 }
 
 
@@ -63,7 +64,6 @@ def test_publish_writes_a_checked_relocatable_bundle(run_cli, archive, tmp_path)
         "settings.json",
         "plugins",
         "templates",
-        "static",
         "audio",
         "inspect-data.json",
         "README.md",
@@ -115,8 +115,8 @@ def test_the_readme_command_serves_the_moved_bundle_read_only(run_cli, archive, 
         metadata = get_json(base + "/-/metadata.json")
         assert "search" in metadata["databases"]["my-talks"]["queries"]
         home = urllib.request.urlopen(base + "/").read().decode()
-        assert 'id="archive-q"' in home and 'href="/static/archive-pages.css"' in home
-        assert urllib.request.urlopen(base + "/static/archive-pages.js").status == 200
+        assert 'id="archive-q"' in home and 'href="/-/archive-static/archive-pages.css"' in home
+        assert urllib.request.urlopen(base + "/-/archive-static/archive-pages.js").status == 200
         found = get_json(base + "/-/search.json?q=unilateral+pause")
         assert found["count"] == {"moments": 4, "episodes": 2, "at_least": False}
 
@@ -128,9 +128,13 @@ def test_the_readme_deploy_command_names_the_bundles_own_files(run_cli, archive,
     args = shlex.split(line)
     assert args[:4] == ["datasette", "publish", "cloudrun", "my-talks.db"]
     options = dict(zip(args[4::2], args[5::2]))
-    for path in (args[3], options["--metadata"], options["--plugins-dir"], options["--template-dir"]):
+    for path in (
+        args[3],
+        options["--metadata"],
+        options["--plugins-dir"],
+        options["--template-dir"],
+    ):
         assert (tmp_path / "site" / path).exists()
-    assert "--static static:static" in line and (tmp_path / "site" / "static").is_dir()
     assert options["--static"] == "audio:audio" and (tmp_path / "site" / "audio").is_dir()
     assert options["--install"] == "datasette>=0.65.3,<1.0"
     settings = shlex.split(options["--extra-options"])
