@@ -79,7 +79,7 @@ class SearchRequest:
     """What the search form asked for; problems are shown, never raised."""
 
     q: str = ""
-    filters: SearchFilters = field(default_factory=SearchFilters)
+    filters: object = None  # a SearchFilters; not named here, as the pages may be off
     order: str = "relevance"
     page: int = 1
     problems: list[str] = field(default_factory=list)

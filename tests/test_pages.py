@@ -2,6 +2,7 @@
 
 import html as html_lib
 import re
+import sys
 import urllib.parse
 
 import pytest
@@ -10,7 +11,7 @@ from db.schema import open_archive
 from db.search import SearchFilters, count_matches, search, search_chapters
 from db.serve import build_datasette
 
-from .web_archive import KENNEDY, build_archive, talk_with_audio, timed_episode
+from .web_archive import KENNEDY, build_archive, load_plugin, talk_with_audio, timed_episode
 
 CDN_URL = "https://cdn.example.com/kennedy.mp3"
 FEED_GUID = "https://example.com/episodes/7?x=1"  # feed guids are often URLs
@@ -283,3 +284,11 @@ async def test_a_hidden_chapter_is_in_the_transcript_not_the_chapter_list(tmp_pa
     toc = page.split('class="archive-toc"')[1].split("</nav>")[0]
     assert "Opening" in toc and "End" in toc and "Middle" not in toc
     assert '<h3 id="chapter-1"><span class="archive-clock">00:20</span> Middle</h3>' in page
+
+
+def test_the_pages_step_aside_where_the_archive_package_is_missing(monkeypatch):
+    """A published bundle on Datasette alone: the other plugins serve, the pages are off."""
+    for name in ("db", "db.browse", "db.search", "pipeline", "pipeline.timefmt"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails
+    pages = load_plugin("archive_pages")
+    assert pages.register_routes() == []
