@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARCHIVE_DB ?= examples/demo.db
 SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
 
-.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search benchmark-sql-guards clean
+.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages clean
 
 $(BIN)/archive: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ benchmark-search: install
 
 benchmark-sql-guards: install
 	$(BIN)/python benchmarks/sql_guards.py
+
+benchmark-pages: install
+	$(BIN)/python benchmarks/search_pages.py
 
 clean:
 	rm -rf $(VENV) *.egg-info examples/demo.db test-artifacts

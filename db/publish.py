@@ -231,7 +231,7 @@ then, inside this folder:
 
     datasette serve .
 
-and open <http://127.0.0.1:8001/{name}/search>. Datasette reads everything from this folder:
+and open <http://127.0.0.1:8001/> to search. Datasette reads everything from this folder:
 the archive, which `inspect-data.json` marks immutable (no write can reach it), the
 canned queries and descriptions in `metadata.yml`, the time and row limits in
 `settings.json` (which also keep the database file from being downloaded), the page

@@ -463,8 +463,8 @@ def serve(host, port, immutable, allow_download, show_paths, db_path):
     options = ServeOptions(immutable, allow_download, show_paths)
     mode = "immutable" if immutable else "live"
     click.echo(
-        f"serving {db_path} read-only ({mode}); search it at "
-        f"http://{host}:{port}/{database_name(db_path)}/search",
+        f"serving {db_path} read-only ({mode}); search it at http://{host}:{port}/ "
+        f"(SQL: /{database_name(db_path)})",
         err=True,
     )
     serve_archive(db_path, host=host, port=port, options=options)

@@ -78,8 +78,10 @@ def test_the_wheel_carries_the_web_files(wheel):
     assert packaged == (PROJECT_ROOT / "metadata.yml").read_bytes()
     web = web_files()
     expected = [web.plugins / "__init__.py", *sorted(web.plugins.glob("archive_*.py"))]
-    expected += shipped_files(web.static) + shipped_files(web.templates)
-    assert expected[-1].suffix == ".js"  # static files exist and are among them
+    static, templates = shipped_files(web.static), shipped_files(web.templates)
+    assert {".js", ".css"} <= {path.suffix for path in static}
+    assert "archive_search.html" in {path.name for path in templates}
+    expected += static + templates
     for path in expected:
         assert path.relative_to(PROJECT_ROOT).as_posix() in names
     assert "[datasette]" in entry_text and "archive_audio = plugins.archive_audio" in entry_text

@@ -18,6 +18,7 @@ from .web_archive import EXAMPLE_AUDIO, KENNEDY, build_archive, talk_with_audio,
 PLUGINS = {
     "archive_audio.py",
     "archive_cells.py",
+    "archive_pages.py",
     "archive_read_only.py",
     "archive_rules.py",
     "archive_search.py",
@@ -68,6 +69,7 @@ def test_publish_writes_a_checked_relocatable_bundle(run_cli, archive, tmp_path)
         "metadata.yml",
         "settings.json",
         "plugins",
+        "templates",
         "audio",
         "inspect-data.json",
         "README.md",
@@ -121,6 +123,11 @@ def test_the_readme_command_serves_the_moved_bundle_read_only(run_cli, archive, 
         assert get_json(base + "/-/settings.json")["sql_time_limit_ms"] == 1000
         metadata = get_json(base + "/-/metadata.json")
         assert "search" in metadata["databases"]["my-talks"]["queries"]
+        home = urllib.request.urlopen(base + "/").read().decode()
+        assert 'id="archive-q"' in home and 'href="/-/archive-static/archive-pages.css"' in home
+        assert urllib.request.urlopen(base + "/-/archive-static/archive-pages.js").status == 200
+        found = get_json(base + "/-/search.json?q=unilateral+pause")
+        assert found["count"] == {"moments": 4, "episodes": 2, "at_least": False}
 
 
 def test_the_readme_deploy_command_names_the_bundles_own_files(run_cli, archive, tmp_path):
@@ -130,7 +137,12 @@ def test_the_readme_deploy_command_names_the_bundles_own_files(run_cli, archive,
     args = shlex.split(line)
     assert args[:4] == ["datasette", "publish", "cloudrun", "my-talks.db"]
     options = dict(zip(args[4::2], args[5::2]))
-    for path in (args[3], options["--metadata"], options["--plugins-dir"]):
+    for path in (
+        args[3],
+        options["--metadata"],
+        options["--plugins-dir"],
+        options["--template-dir"],
+    ):
         assert (tmp_path / "site" / path).exists()
     assert options["--static"] == "audio:audio" and (tmp_path / "site" / "audio").is_dir()
     assert options["--install"] == "datasette>=0.65.3,<1.0"

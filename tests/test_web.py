@@ -188,12 +188,20 @@ async def test_markup_in_titles_and_transcripts_is_shown_as_text(tmp_path):
             "/my-talks/chapters",
             "/my-talks/episodes",
             "/my-talks/segments?_search=decision",
+            "/",
+            "/-/search?q=decision",
+            "/-/search?q=onerror",  # the chapter title matches
+            "/-/episode/talk",
         )
     ]
     for html in pages:
         assert "<script>alert(" not in html and "<img src=x" not in html and "<b>Bold" not in html
     assert "&lt;script&gt;alert(" in pages[0]
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;<br><audio" in pages[2]
+    assert "&lt;b&gt;Bold&lt;/b&gt; talk" in pages[5]
+    assert "&lt;script&gt;alert(" in pages[6] and "&lt;b&gt;Bold&lt;/b&gt; talk" in pages[6]
+    assert "&lt;img src=x <mark>onerror</mark>=&#34;alert(1)&#34;&gt;" in pages[7]
+    assert "&lt;script&gt;alert(" in pages[8] and "&lt;img src=x onerror=" in pages[8]
 
 
 async def test_an_audio_url_that_is_not_http_is_never_a_link(tmp_path):
