@@ -106,6 +106,15 @@ def m003_hidden_chapters(db: sqlite_utils.Database) -> None:
     db["chapters"].add_column("hidden", int, not_null_default=0)
 
 
+@migrations()
+def m006_search_index(db: sqlite_utils.Database) -> None:
+    """Term statistics and champion lists, so frequent words rank fast (db/search_index.py)."""
+    from .search_index import create_search_index_tables, rebuild_search_index
+
+    create_search_index_tables(db)
+    rebuild_search_index(db)
+
+
 class ArchiveError(Exception):
     """The archive file cannot be used; the message says why, in one line."""
 

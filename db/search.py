@@ -1,47 +1,94 @@
-"""Ranked full-text search over what was said.
+"""THE search: ranked full-text search over what was said, for the CLI, the web pages and the
+canned queries alike.
 
 Queries use SQLite FTS5 syntax: phrases (``"ask not"``), prefixes (``count*``), ``AND``,
 ``OR``, ``NOT``, ``NEAR``. Plain words with punctuation (``RSP v3.0``, ``don't``) that
 FTS5 would reject are searched as the literal words instead.
+
+Ranking is FTS5's bm25, ties broken by episode and time. A query of plain words whose terms
+are all frequent is ranked from the champion lists (db/search_index.py) instead of scoring
+every matching row: one word gives exactly FTS5's order (proved against the list's bound,
+else FTS5 ranks it); several words rank the lists' union exactly, which finds the true top
+results unless one of them is in no word's list (measured by benchmarks/search_scale.py).
+Everything else (phrases, prefixes, operators, rare words) FTS5 ranks itself.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from . import search_index as index
+
 MARK_START, MARK_END = "<mark>", "</mark>"
 SNIPPET_TOKENS = 16
-
-SEARCH_SEGMENTS_SQL = """
-select
-  segments.id as segment_id,
-  segments.episode_id,
-  episodes.title as episode_title,
-  chapters.position as chapter_position,
-  chapters.title as chapter_title,
-  segments.start,
-  segments.end,
-  segments.text,
-  snippet(segments_fts, 0, :mark_start, :mark_end, '…', :tokens) as snippet,
-  bm25(segments_fts) as rank
-from segments_fts
-  join segments on segments.id = segments_fts.rowid
-  join chapters on chapters.id = segments.chapter_id
-  join episodes on episodes.id = segments.episode_id
-where segments_fts match :query
-  and (:episode is null or segments.episode_id = :episode)
-order by rank, segments.episode_id, segments.start
-limit :limit
-"""
+ORDERS = ("relevance", "newest")
 
 _FTS_SYNTAX = re.compile(r'["*()^:]|\b(AND|OR|NOT|NEAR)\b')
+_PLAIN_WORD = re.compile(r'^(?:[^\W]+|"[^"]*")$')
+_OPERATOR = re.compile(r"^(AND|OR|NOT|NEAR)$")
 
 
 class SearchQueryError(Exception):
-    """The query is not valid FTS5 syntax; the message says where."""
+    """The query is empty or not valid FTS5 syntax; the message says where."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    episode: str | None = None  # episodes.id
+    show: str | None = None  # episodes.show, exact
+    published_from: str | None = None  # 'YYYY-MM-DD', inclusive, on episodes.published
+    published_to: str | None = None  # 'YYYY-MM-DD', inclusive
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[dict]
+    query: str  # the FTS5 query actually run
+    as_words: bool  # the query was not valid FTS5 syntax and was searched as plain words
+    words: list[str] = field(default_factory=list)  # the words searched, when as_words
+
+
+@dataclass(frozen=True)
+class MatchCount:
+    moments: int  # matching segments (after filters)
+    episodes: int  # distinct episodes among them
+    at_least: bool  # counting stopped at the cap
+
+
+NO_FILTERS = SearchFilters()
+
+
+def search(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    filters: SearchFilters = NO_FILTERS,
+    order: str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    mark: tuple[str, str] = (MARK_START, MARK_END),
+    lenient: bool = False,
+) -> SearchPage:
+    """One page of hits, best first (bm25) or newest episode first.
+
+    ``lenient=False`` raises SearchQueryError for invalid syntax that uses operators (the
+    CLI); ``lenient=True`` searches such a query as plain words (the web). An empty query
+    raises in both modes.
+    """
+    if order not in ORDERS:
+        raise SearchQueryError(f"unknown order {order!r}: use relevance or newest")
+    page = interpret_query(db.conn, query, lenient)
+    limit, offset = max(0, int(limit)), max(0, int(offset))
+    if order == "newest":
+        ranked = _newest(db.conn, page.query, filters, limit + offset)
+    else:
+        ranked = rank_segments(db.conn, page.query, filters, limit + offset)
+    hits = _hit_rows(db.conn, ranked[offset : offset + limit], page.query, mark)
+    return SearchPage(hits, page.query, page.as_words, page.words)
 
 
 def search_segments(
@@ -53,23 +100,24 @@ def search_segments(
     mark: tuple[str, str] = (MARK_START, MARK_END),
 ) -> list[dict]:
     """Best hits first (bm25), each with its episode, chapter, times and a snippet."""
-    if not query.strip():
+    return search(db, query, filters=SearchFilters(episode=episode), limit=limit, mark=mark).hits
+
+
+def interpret_query(conn: sqlite3.Connection, query: str, lenient: bool) -> SearchPage:
+    """The FTS5 query to run for what was typed (hits left empty)."""
+    if not query or not query.strip():
         raise SearchQueryError("empty search query")
-    params = {
-        "mark_start": mark[0],
-        "mark_end": mark[1],
-        "tokens": SNIPPET_TOKENS,
-        "episode": episode,
-        "limit": limit,
-    }
     try:
-        return _run(db, query, params)
+        conn.execute(
+            "select 1 from segments_fts where segments_fts match ? limit 1", [query]
+        ).fetchall()
+        return SearchPage([], query, False)
     except sqlite3.OperationalError as ex:
         # FTS5 reports bad syntax in several ways ("fts5: syntax error", "unterminated
         # string", "no such column"); with no operators in the query, the user meant words.
-        if _FTS_SYNTAX.search(query):
+        if not lenient and _FTS_SYNTAX.search(query):
             raise SearchQueryError(f"invalid search query {query!r}: {ex}") from None
-    return _run(db, quote_words(query), params)
+    return SearchPage([], quote_words(query), True, query.split())
 
 
 def quote_words(query: str) -> str:
@@ -77,7 +125,319 @@ def quote_words(query: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
-def _run(db: sqlite_utils.Database, query: str, params: dict) -> list[dict]:
-    cursor = db.execute(SEARCH_SEGMENTS_SQL, {**params, "query": query})
-    columns = [description[0] for description in cursor.description]
+def fts_query(text: str | None, conn: sqlite3.Connection) -> str:
+    """What a search box's text becomes, leniently (a query that matches nothing if empty)."""
+    if text is None or not text.strip():
+        return '""'
+    return interpret_query(conn, text, lenient=True).query
+
+
+# --- ranking ---------------------------------------------------------------------------
+
+
+def rank_segments(
+    conn: sqlite3.Connection, fts: str, filters: SearchFilters, k: int
+) -> list[tuple[int, float]]:
+    """The top ``k`` (segment id, bm25 rank) pairs for a valid FTS5 query, best first."""
+    if k <= 0:
+        return []
+    terms = bag_of_terms(fts)
+    if terms and index.index_in_step(conn):
+        ranked = _rank_from_champions(conn, terms, filters, k)
+        if ranked is not None:
+            return ranked
+    return rank_with_fts5(conn, fts, filters, k)
+
+
+def bag_of_terms(fts: str) -> list[str] | None:
+    """The FTS5 terms of a query made only of single words (implicitly ANDed), else None."""
+    pieces = fts.split()
+    if not pieces or any(_OPERATOR.match(p) or not _PLAIN_WORD.match(p) for p in pieces):
+        return None
+    terms = []
+    for piece in pieces:
+        tokens = index.tokenize(piece.strip('"'))
+        if len(tokens) != 1:
+            return None  # a phrase of several tokens, or none: FTS5 ranks it
+        terms.append(tokens[0])
+    return terms
+
+
+def rank_with_fts5(
+    conn: sqlite3.Connection, fts: str, filters: SearchFilters, k: int, offset: int = 0
+) -> list[tuple[int, float]]:
+    """FTS5 ranks every match itself: exact, and slow for frequent words (the baseline)."""
+    where, params = _filter_sql(conn, filters)
+    rows = conn.execute(
+        "select segments.id, bm25(segments_fts) as rank from segments_fts"
+        " join segments on segments.id = segments_fts.rowid"
+        " join episodes on episodes.id = segments.episode_id"
+        f" where segments_fts match ? {where}"
+        " order by rank, segments.episode_id, segments.start limit ? offset ?",
+        [fts, *params, k, offset],
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def _filter_sql(
+    conn: sqlite3.Connection, filters: SearchFilters, *, segment_range: bool = True
+) -> tuple[str, list]:
+    """SQL conditions on ``episodes`` (joined in every query) for the filters, and for one
+    episode, on the FTS rowid too when ``segment_range``."""
+    where, params = [], []
+    if filters.episode is not None:
+        if segment_range:
+            # An episode's segments are stored with neighbouring ids: let FTS5 seek to them.
+            low, high = conn.execute(
+                "select min(id), max(id) from segments where episode_id = ?", [filters.episode]
+            ).fetchone()
+            where.append("segments_fts.rowid between ? and ?")
+            params += [low if low is not None else 0, high if high is not None else -1]
+        where.append("episodes.id = ?")
+        params.append(filters.episode)
+    if filters.show is not None:
+        where.append("episodes.show = ?")
+        params.append(filters.show)
+    if filters.published_from:
+        where.append("substr(episodes.published, 1, 10) >= ?")
+        params.append(filters.published_from)
+    if filters.published_to:
+        where.append("substr(episodes.published, 1, 10) <= ?")
+        params.append(filters.published_to)
+    return "".join(" and " + condition for condition in where), params
+
+
+def _rank_from_champions(conn, terms, filters, k) -> list[tuple[int, float]] | None:
+    """Rank from the champion lists; None when they cannot answer (FTS5 must rank it)."""
+    unique = sorted(set(terms))
+    placeholders = ",".join("?" * len(unique))
+    found = dict(
+        conn.execute(f"select term, df from search_terms where term in ({placeholders})", unique)
+    )
+    if len(found) < len(unique):
+        return []  # a word no segment has: nothing matches them all
+    lists = {
+        term: (list_avgdl, bound)
+        for term, list_avgdl, bound in conn.execute(
+            f"select term, avgdl, bound from search_lists where term in ({placeholders})", unique
+        )
+    }
+    if len(lists) < len(unique):
+        return None  # a word in few segments: FTS5 ranks those few quickly
+    stats = index.fts_stats(conn)
+    idfs = [index.idf(stats, found[term]) for term in terms]
+    scored = _score_candidates(conn, terms, unique, filters, stats.avgdl, idfs)
+    scored.sort(key=lambda row: (row[1], row[2], row[3]))
+    bounds = [index.weight_bound(lists[t][1], lists[t][0], stats.avgdl) for t in terms]
+    if _proved(scored, k, idfs, bounds) or (len(unique) > 1 and not _has_filters(filters)):
+        return [(row[0], row[1]) for row in scored[:k]]
+    return None  # unproved: exactness first for one word, or under filters
+
+
+def _proved(scored, k, idfs, bounds) -> bool:
+    """Can any segment outside the lists rank among the top k?"""
+    if any(bound == 0.0 for bound in bounds):
+        return True  # a complete list: every match is a candidate
+    if len(scored) < k:
+        return False
+    return scored[k - 1][1] < index.rank_value(idfs, bounds)
+
+
+def _has_filters(filters: SearchFilters) -> bool:
+    return filters != NO_FILTERS
+
+
+def _score_candidates(conn, terms, unique, filters, avgdl, idfs) -> list[tuple]:
+    """(segment id, exact rank, episode id, start) of every list entry that matches them all."""
+    where, params = _filter_sql(conn, filters, segment_range=False)
+    placeholders = ",".join("?" * len(unique))
+    rows = conn.execute(
+        "select c.segment_id, c.tf, c.length, segments.episode_id, segments.start,"
+        + (" segments.text" if len(unique) > 1 else " null")
+        + " from search_champions c join segments on segments.id = c.segment_id"
+        " join episodes on episodes.id = segments.episode_id"
+        f" where c.term in ({placeholders}) {where}",
+        [*unique, *params],
+    ).fetchall()
+    if len(unique) == 1:
+        return [
+            (sid, index.rank_value(idfs, [index.weight(tf, length, avgdl)] * len(terms)), ep, st)
+            for sid, tf, length, ep, st, _ in rows
+        ]
+    texts = {row[0]: (row[3], row[4], row[5]) for row in rows}
+    scored = []
+    for sid, (counts, length) in index.tokenize_rows([(s, v[2]) for s, v in texts.items()]).items():
+        if all(counts[term] for term in unique):
+            weights = [index.weight(counts[term], length, avgdl) for term in terms]
+            scored.append((sid, index.rank_value(idfs, weights), texts[sid][0], texts[sid][1]))
+    return scored
+
+
+def _newest(conn, fts: str, filters: SearchFilters, k: int) -> list[tuple[int, float]]:
+    """Matches from the newest episodes first (then by time), found episode by episode."""
+    where, params = _filter_sql(conn, filters, segment_range=False)
+    episode_ids = conn.execute(
+        f"select episodes.id from episodes where 1 {where}"
+        " order by episodes.published desc nulls last, episodes.id",
+        params,
+    ).fetchall()
+    found: list[int] = []
+    for (episode_id,) in episode_ids:
+        found += _episode_matches(conn, fts, episode_id)
+        if len(found) >= k:
+            break
+    return _with_ranks(conn, fts, found[:k])
+
+
+def _episode_matches(conn, fts: str, episode_id: str) -> list[int]:
+    low, high = conn.execute(
+        "select min(id), max(id) from segments where episode_id = ?", [episode_id]
+    ).fetchone()
+    if low is None:
+        return []
+    rows = conn.execute(
+        "select segments.id from segments_fts join segments on segments.id = segments_fts.rowid"
+        " where segments_fts match ? and segments_fts.rowid between ? and ?"
+        " and segments.episode_id = ? order by segments.start",
+        [fts, low, high, episode_id],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _with_ranks(conn, fts: str, segment_ids: list[int]) -> list[tuple[int, float]]:
+    """bm25 for a few chosen segments: from the term statistics when they can give it."""
+    terms = bag_of_terms(fts)
+    if terms and segment_ids and index.index_in_step(conn):
+        unique = sorted(set(terms))
+        placeholders = ",".join("?" * len(unique))
+        found = dict(
+            conn.execute(f"select term, df from search_terms where term in ({placeholders})", unique)
+        )
+        stats = index.fts_stats(conn)
+        idfs = [index.idf(stats, found.get(term, 0)) for term in terms]
+        texts = _texts(conn, segment_ids)
+        tokens = index.tokenize_rows([(sid, texts[sid]) for sid in segment_ids])
+        return [
+            (sid, index.rank_value(idfs, [index.weight(tokens[sid][0][t], tokens[sid][1],
+                                                       stats.avgdl) for t in terms]))
+            for sid in segment_ids
+        ]
+    return [(sid, _fts5_rank(conn, fts, sid)) for sid in segment_ids]
+
+
+def _texts(conn, segment_ids: list[int]) -> dict[int, str]:
+    placeholders = ",".join("?" * len(segment_ids))
+    return dict(
+        conn.execute(f"select id, text from segments where id in ({placeholders})", segment_ids)
+    )
+
+
+def _fts5_rank(conn, fts: str, segment_id: int) -> float:
+    row = conn.execute(
+        "select bm25(segments_fts) from segments_fts where segments_fts match ? and rowid = ?",
+        [fts, segment_id],
+    ).fetchone()
+    return row[0] if row else 0.0
+
+
+# --- what each hit shows ------------------------------------------------------------------
+
+HIT_SQL = """
+select
+  segments.id as segment_id,
+  segments.episode_id,
+  episodes.title as episode_title,
+  episodes.show as episode_show,
+  episodes.published as episode_published,
+  chapters.position as chapter_position,
+  chapters.title as chapter_title,
+  segments.start,
+  segments.end,
+  segments.text,
+  snippet(segments_fts, 0, :mark_start, :mark_end, '…', :tokens) as snippet
+from segments_fts
+  join segments on segments.id = segments_fts.rowid
+  join chapters on chapters.id = segments.chapter_id
+  join episodes on episodes.id = segments.episode_id
+where segments_fts match :query and segments_fts.rowid = :segment_id
+"""
+
+
+def _hit_rows(conn, ranked: list[tuple[int, float]], fts: str, mark) -> list[dict]:
+    hits = []
+    for segment_id, rank in ranked:
+        params = {"mark_start": mark[0], "mark_end": mark[1], "tokens": SNIPPET_TOKENS}
+        cursor = conn.execute(HIT_SQL, {**params, "query": fts, "segment_id": segment_id})
+        row = cursor.fetchone()
+        if row is not None:
+            hit = dict(zip([d[0] for d in cursor.description], row))
+            hits.append({**hit, "rank": rank})
+    return hits
+
+
+# --- counting and chapters ---------------------------------------------------------------
+
+
+def count_matches(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    filters: SearchFilters = NO_FILTERS,
+    cap: int = 1000,
+    lenient: bool = False,
+) -> MatchCount:
+    """How many moments (and episodes) match, counting no further than ``cap``."""
+    fts = interpret_query(db.conn, query, lenient).query
+    where, params = _filter_sql(db.conn, filters)
+    moments, episodes = db.execute(
+        "select count(*), count(distinct episode_id) from ("
+        " select segments.episode_id from segments_fts"
+        " join segments on segments.id = segments_fts.rowid"
+        " join episodes on episodes.id = segments.episode_id"
+        f" where segments_fts match ? {where} limit ?)",
+        [fts, *params, cap + 1],
+    ).fetchone()
+    return MatchCount(min(moments, cap), episodes, moments > cap)
+
+
+CHAPTER_SQL = """
+select
+  chapters.episode_id,
+  episodes.title as episode_title,
+  chapters.position as chapter_position,
+  chapters.title as chapter_title,
+  highlight(chapters_fts, 0, :mark_start, :mark_end) as title_snippet,
+  chapters.start,
+  bm25(chapters_fts, 1.0, 0.0) as rank
+from chapters_fts
+  join chapters on chapters.id = chapters_fts.rowid
+  join episodes on episodes.id = chapters.episode_id
+where chapters_fts match :query {where}
+order by rank, chapters.episode_id, chapters.start
+limit :limit
+"""
+
+
+def search_chapters(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    filters: SearchFilters = NO_FILTERS,
+    limit: int = 10,
+    mark: tuple[str, str] = (MARK_START, MARK_END),
+    lenient: bool = False,
+) -> list[dict]:
+    """Chapters whose title matches, best first, the matches highlighted in title_snippet."""
+    fts = interpret_query(db.conn, query, lenient).query
+    where, params = _filter_sql(db.conn, filters, segment_range=False)
+    named = {f"p{i}": value for i, value in enumerate(params)}
+    for name in named:
+        where = where.replace("?", f":{name}", 1)
+    sql = CHAPTER_SQL.format(where=where)
+    values = {"mark_start": mark[0], "mark_end": mark[1], "limit": limit, **named}
+    try:
+        cursor = db.execute(sql, {**values, "query": f"title : ({fts})"})
+    except sqlite3.OperationalError as ex:
+        raise SearchQueryError(f"invalid search query {query!r}: {ex}") from None
+    columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
