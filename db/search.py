@@ -15,6 +15,7 @@ Everything else (phrases, prefixes, operators, rare words) FTS5 ranks itself.
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -225,52 +226,177 @@ def _rank_from_champions(conn, terms, filters, k) -> list[tuple[int, float]] | N
     if len(lists) < len(unique):
         return None  # a word in few segments: FTS5 ranks those few quickly
     stats = index.fts_stats(conn)
-    idfs = [index.idf(stats, found[term]) for term in terms]
-    scored = _score_candidates(conn, terms, unique, filters, stats.avgdl, idfs)
-    scored.sort(key=lambda row: (row[1], row[2], row[3]))
-    bounds = [index.weight_bound(lists[t][1], lists[t][0], stats.avgdl) for t in terms]
-    if _proved(scored, k, idfs, bounds) or (len(unique) > 1 and not _has_filters(filters)):
-        return [(row[0], row[1]) for row in scored[:k]]
-    return None  # unproved: exactness first for one word, or under filters
+    together = stats.rows * math.prod(found[t] / stats.rows for t in unique)
+    if len(unique) > 1 and together < FEW_TOGETHER:
+        return None  # frequent words that seldom meet: FTS5 ranks the few quickly, exactly
+    query = _Scoring(terms, [index.idf(stats, found[t]) for t in terms], stats.avgdl, lists)
+    if len(unique) == 1:
+        return _rank_one_term(conn, query, unique[0], filters, k)
+    scored, proved = _rank_several_terms(conn, query, unique, filters, k)
+    if proved or not _has_filters(filters):
+        return _order_with_ties(conn, scored, k)  # unproved: the lists' best (recall measured)
+    return None  # filters: exactness first, so FTS5 ranks it
 
 
-def _proved(scored, k, idfs, bounds) -> bool:
-    """Can any segment outside the lists rank among the top k?"""
-    if any(bound == 0.0 for bound in bounds):
-        return True  # a complete list: every match is a candidate
-    if len(scored) < k:
-        return False
-    return scored[k - 1][1] < index.rank_value(idfs, bounds)
+@dataclass(frozen=True)
+class _Scoring:
+    """bm25 of a bag of terms, computed as FTS5 computes it (same order, same rounding)."""
+
+    terms: list[str]
+    idfs: list[float]
+    avgdl: float
+    lists: dict  # term: (avgdl the list was ranked under, bound)
+
+    def coefficient(self, term: str) -> float:
+        """The term's idf, times how often the query names it."""
+        return sum(i for t, i in zip(self.terms, self.idfs) if t == term)
+
+    def rank(self, weights: dict[str, float]) -> float:
+        return index.rank_value(self.idfs, [weights[t] for t in self.terms])
+
+    def rank_counts(self, counts: dict[str, int], length: int) -> float:
+        return self.rank({t: index.weight(counts[t], length, self.avgdl) for t in set(self.terms)})
+
+    def unread_bound(self, term: str, rows: list, asked: int) -> float:
+        """Today's highest weight for ``term`` of a segment not among ``rows`` (read best
+        first, ``asked`` of them asked for): below the last one read, or else off the list."""
+        list_avgdl, bound = self.lists[term]
+        below = rows[-1][0] if len(rows) == asked and rows else bound
+        return index.weight_bound(below, list_avgdl, self.avgdl)
+
+
+FEW_TOGETHER = 3_000  # segments expected to hold all the words, were they independent
+FIRST_READ = 64  # list entries read first for one word; four times more each time it is short
+
+
+def _rank_one_term(conn, query: _Scoring, term: str, filters, k):
+    """Read the list best first until the k-th best beats everything unread: exact."""
+    asked, rows = max(FIRST_READ, 2 * k), []
+    while True:
+        rows = _list_entries(conn, term, filters, asked)
+        scored = [(sid, query.rank_counts({term: tf}, n)) for _, sid, tf, n in rows]
+        top = _order_with_ties(conn, scored, k)
+        unread = query.unread_bound(term, rows, asked)
+        if unread == 0.0 or (len(top) == k and top[-1][1] < query.rank({term: unread})):
+            return top
+        if len(rows) < asked:
+            return None  # the whole list is not enough: FTS5 ranks it
+        asked *= 4
+
+
+SEVERAL_DEPTH = 10_000  # entries read from each list for several words (recall is measured)
+VERIFY_AT_MOST = 600  # entries missing from some lists whose other counts are looked up
+
+
+def _rank_several_terms(conn, query: _Scoring, unique, filters, k):
+    """Exact ranks of the best entries that hold every word, and whether that is provably
+    the top k. Entries missing from some list are tokenized, best possible first, while
+    they can still beat the k-th. numpy sorts the bulk; the ranks returned are exact.
+    """
+    import numpy as np
+
+    bounds, blocks = {}, []
+    for position, term in enumerate(unique):
+        rows = _list_entries(conn, term, filters, SEVERAL_DEPTH)
+        bounds[term] = query.unread_bound(term, rows, SEVERAL_DEPTH)
+        block = np.array([(sid, tf, n, position) for _, sid, tf, n in rows], dtype=np.int64)
+        blocks.append(block.reshape(-1, 4))
+    entries = np.concatenate(blocks)
+    ids, inverse = np.unique(entries[:, 0], return_inverse=True)
+    coefficients = np.array([query.coefficient(t) for t in unique])[entries[:, 3]]
+    bound = np.array([bounds[t] for t in unique])[entries[:, 3]]
+    tf, length = entries[:, 1].astype(np.float64), entries[:, 2].astype(np.float64)
+    weights = (tf * (index.K1 + 1.0)) / (
+        tf + index.K1 * ((1 - index.B) + index.B * length / query.avgdl)
+    )
+    known, known_bound, holding = (np.zeros(len(ids)) for _ in range(3))
+    np.add.at(known, inverse, coefficients * weights)
+    np.add.at(known_bound, inverse, coefficients * bound)
+    np.add.at(holding, inverse, 1)
+    every = holding == len(unique)
+    upper = known + (float(np.dot([query.coefficient(t) for t in unique], list(bounds.values()))) - known_bound)
+    best_complete = np.argsort(np.where(every, -known, np.inf), kind="stable")[: 4 * k + 50]
+    best_partial = np.argsort(np.where(every, np.inf, -upper), kind="stable")[: VERIFY_AT_MOST + 100]
+    complete = _exact_ranks(query, unique, entries, inverse, [i for i in best_complete if every[i]])
+    partial = [(-float(upper[i]), int(ids[i])) for i in best_partial if not every[i]]
+    verified = _verify_best_partial(conn, query, unique, complete, partial, k)
+    complete.sort(key=lambda pair: pair[1])
+    kth = complete[k - 1][1] if len(complete) >= k else 0.0
+    outside = query.rank(bounds) if all(bounds.values()) else 0.0
+    return complete, verified and kth < outside and int(every.sum()) <= 4 * k + 50
+
+
+def _exact_ranks(query, unique, entries, inverse, chosen) -> list[tuple[int, float]]:
+    """Exact bm25 ranks of the chosen segments, from their list entries."""
+    import numpy as np
+
+    counts: dict[int, dict] = {}
+    lengths: dict[int, int] = {}
+    for row in np.flatnonzero(np.isin(inverse, chosen)):
+        segment_id, tf, length, position = (int(v) for v in entries[row])
+        counts.setdefault(segment_id, {})[unique[position]] = tf
+        lengths[segment_id] = length
+    return [(sid, query.rank_counts(found, lengths[sid])) for sid, found in counts.items()]
+
+
+def _verify_best_partial(conn, query, unique, complete, partial, k) -> bool:
+    """Look up the words an entry's other lists left out, best possible entry first, while
+    it could still beat the k-th; True when every such entry was looked up."""
+    at = 0
+    while at < len(partial):
+        complete.sort(key=lambda pair: pair[1])
+        kth = complete[k - 1][1] if len(complete) >= k else 0.0
+        batch = [segment_id for best, segment_id in partial[at : at + 100] if best < kth]
+        if not batch:
+            return True
+        if at >= VERIFY_AT_MOST:
+            return False
+        texts = _texts(conn, batch)
+        for segment_id, (found, length) in index.tokenize_rows(list(texts.items())).items():
+            if all(found[t] for t in unique):
+                complete.append((segment_id, query.rank_counts(found, length)))
+        at += len(batch)
+    return True
+
+
+def _list_entries(conn, term: str, filters, limit: int) -> list[tuple]:
+    """(weight, segment id, tf, length) of a list's best ``limit`` entries (under filters)."""
+    if not _has_filters(filters):
+        return conn.execute(
+            "select weight, segment_id, tf, length from search_champions where term = ?"
+            " order by weight desc limit ?",
+            [term, limit],
+        ).fetchall()
+    where, params = _filter_sql(conn, filters, segment_range=False)
+    return conn.execute(
+        "select c.weight, c.segment_id, c.tf, c.length from search_champions c"
+        " join segments on segments.id = c.segment_id"
+        " join episodes on episodes.id = segments.episode_id"
+        f" where c.term = ? {where} order by c.weight desc limit ?",
+        [term, *params, limit],
+    ).fetchall()
+
+
+def _order_with_ties(conn, scored: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+    """The best k by rank, ties broken by episode and start as FTS5's order has them."""
+    scored = sorted(scored, key=lambda pair: pair[1])
+    if len(scored) > k:
+        cut = scored[k - 1][1]
+        scored = [pair for pair in scored if pair[1] <= cut]
+    placeholders = ",".join("?" * len(scored))
+    keys = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            f"select id, episode_id, start from segments where id in ({placeholders})",
+            [segment_id for segment_id, _ in scored],
+        )
+    }
+    scored.sort(key=lambda pair: (pair[1], *keys[pair[0]]))
+    return scored[:k]
 
 
 def _has_filters(filters: SearchFilters) -> bool:
     return filters != NO_FILTERS
-
-
-def _score_candidates(conn, terms, unique, filters, avgdl, idfs) -> list[tuple]:
-    """(segment id, exact rank, episode id, start) of every list entry that matches them all."""
-    where, params = _filter_sql(conn, filters, segment_range=False)
-    placeholders = ",".join("?" * len(unique))
-    rows = conn.execute(
-        "select c.segment_id, c.tf, c.length, segments.episode_id, segments.start,"
-        + (" segments.text" if len(unique) > 1 else " null")
-        + " from search_champions c join segments on segments.id = c.segment_id"
-        " join episodes on episodes.id = segments.episode_id"
-        f" where c.term in ({placeholders}) {where}",
-        [*unique, *params],
-    ).fetchall()
-    if len(unique) == 1:
-        return [
-            (sid, index.rank_value(idfs, [index.weight(tf, length, avgdl)] * len(terms)), ep, st)
-            for sid, tf, length, ep, st, _ in rows
-        ]
-    texts = {row[0]: (row[3], row[4], row[5]) for row in rows}
-    scored = []
-    for sid, (counts, length) in index.tokenize_rows([(s, v[2]) for s, v in texts.items()]).items():
-        if all(counts[term] for term in unique):
-            weights = [index.weight(counts[term], length, avgdl) for term in terms]
-            scored.append((sid, index.rank_value(idfs, weights), texts[sid][0], texts[sid][1]))
-    return scored
 
 
 def _newest(conn, fts: str, filters: SearchFilters, k: int) -> list[tuple[int, float]]:

@@ -12,7 +12,9 @@ Tables (all rebuildable from ``segments`` by ``rebuild_search_index``):
 - ``search_terms(term, df)``: how many segments hold each FTS5 term (bm25's idf needs it).
 - ``search_lists(term, avgdl, bound)``: the frequent terms, the average segment length
   their list was ranked under, and the bound.
-- ``search_champions(term, segment_id, tf, length)``: the lists.
+- ``search_champions(term, weight, segment_id, tf, length)``: the lists, impact-ordered
+  (``weight`` under the list's avgdl), so a search reads a list from its best entry down
+  and stops as soon as the rest cannot matter.
 - ``search_index_state``: ``in_step`` is 1 while the tables describe ``segments`` exactly.
   Triggers on ``segments`` clear it on any insert, update or delete (sqlite-utils, plain
   SQL, anything); ``store_episode`` brings the tables up to date and sets it again. While
@@ -33,7 +35,7 @@ import sqlite_utils
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants (fts5_aux.c)
 FREQUENT_TERM_ROWS = 5_000  # FTS5 ranks up to this many rows in about 12 ms
-CHAMPIONS = 1_000  # per frequent term: room for 50 pages of 20, and for two-word queries
+CHAMPIONS = 10_000  # per frequent term: deep enough for two or three words together
 STATE_TABLE = "search_index_state"
 
 
@@ -45,8 +47,9 @@ def create_search_index_tables(db: sqlite_utils.Database) -> None:
         create table search_lists (
           term text primary key, avgdl real not null, bound real not null) without rowid;
         create table search_champions (
-          term text not null, segment_id integer not null, tf integer not null,
-          length integer not null, primary key (term, segment_id)) without rowid;
+          term text not null, weight real not null, segment_id integer not null,
+          tf integer not null, length integer not null,
+          primary key (term, weight, segment_id)) without rowid;
         create table {STATE_TABLE} (
           id integer primary key check (id = 1), in_step integer not null,
           frequent integer not null, champions integer not null);
@@ -285,10 +288,15 @@ def _build_list(conn, term, lengths_of, avgdl, champions, np) -> None:
     kept, left_out = order[:champions], order[champions:]
     bound = float(weights[left_out].max()) if len(left_out) else 0.0
     conn.executemany(
-        "insert into search_champions values (?, ?, ?, ?)",
-        [(term, int(docs[i]), int(tfs[i]), int(sizes[i])) for i in kept],
+        "insert into search_champions values (?, ?, ?, ?, ?)",
+        [_entry(term, int(docs[i]), int(tfs[i]), int(sizes[i]), avgdl) for i in kept],
     )
     conn.execute("insert or replace into search_lists values (?, ?, ?)", [term, avgdl, bound])
+
+
+def _entry(term: str, segment_id: int, tf: int, length: int, list_avgdl: float) -> tuple:
+    """A list row; its weight comes from weight() alone, so a delete can find it again."""
+    return (term, weight(tf, length, list_avgdl), segment_id, tf, length)
 
 
 @contextmanager
@@ -320,11 +328,14 @@ def _apply_difference(db, removed: list, added: list) -> None:
         for term, list_avgdl, bound in conn.execute("select term, avgdl, bound from search_lists")
     )
     changes: Counter = Counter()
-    for rowid, (counts, _) in tokenize_rows([(i, t or "") for i, t in removed]).items():
+    for rowid, (counts, length) in tokenize_rows([(i, t or "") for i, t in removed]).items():
         changes.update({term: -1 for term in counts})
         conn.executemany(
-            "delete from search_champions where term = ? and segment_id = ?",
-            [(term, rowid) for term in counts if term in listed],
+            "delete from search_champions where term = ? and weight = ? and segment_id = ?",
+            [
+                _entry(term, rowid, counts[term], length, listed[term][0])[:3]
+                for term in counts.keys() & listed.keys()
+            ],
         )
     entering = []
     for rowid, (counts, length) in tokenize_rows([(i, t or "") for i, t in added]).items():
@@ -332,8 +343,8 @@ def _apply_difference(db, removed: list, added: list) -> None:
         for term in counts.keys() & listed.keys():
             list_avgdl, bound = listed[term]
             if weight(counts[term], length, list_avgdl) > bound:
-                entering.append((term, rowid, counts[term], length))
-    conn.executemany("insert or replace into search_champions values (?, ?, ?, ?)", entering)
+                entering.append(_entry(term, rowid, counts[term], length, list_avgdl))
+    conn.executemany("insert or replace into search_champions values (?, ?, ?, ?, ?)", entering)
     _change_document_frequencies(conn, changes)
     _list_newly_frequent_terms(db, changes, listed, frequent, champions)
     conn.execute(f"update {STATE_TABLE} set in_step = 1")
