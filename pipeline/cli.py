@@ -19,23 +19,23 @@ from db.read import (
     load_episode,
 )
 from db.schema import ArchiveError, open_archive
-from db.search import SearchQueryError, search_segments
-from db.store import store_episode
 
-from .align import describe_alignment
-from .audio import AudioError
-from .chapters_json import read_chapters_json
-from .download import DownloadError, default_cache_dir, http_client
+# Heavy modules (faster-whisper, httpx, feedparser, rapidfuzz, Datasette) are imported inside
+# the commands that use them, so that `archive search` starts fast.
 from .export import FORMATS, export_episode, export_file_name
-from .feed import FeedError, newest_items
-from .feed_episode import feed_item_request, read_feed
-from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
-from .outline import OutlineError, read_notes
 from .textnorm import plural
 from .timefmt import format_clock, format_timestamp
-from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscribeError, Transcriber
+from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, Transcriber
 
-FAILURES = (AudioError, OutlineError, StrictOutlineError, TranscribeError, ArchiveError)
+
+def failures() -> tuple:
+    """What ingest reports per file and goes on (imported when an error is being matched)."""
+    from .audio import AudioError
+    from .ingest import StrictOutlineError
+    from .outline import OutlineError
+    from .transcribe import TranscribeError
+
+    return (AudioError, OutlineError, StrictOutlineError, TranscribeError, ArchiveError)
 
 
 def db_option(command):
@@ -180,6 +180,10 @@ def ingest(
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
     """
+    from db.store import store_episode
+
+    from .ingest import EpisodeRequest
+
     if len(audio) > 1 and (notes or chapters_file or title or episode_id):
         raise click.UsageError(
             "--notes, --chapters, --title and --id describe one episode: give one AUDIO"
@@ -187,7 +191,7 @@ def ingest(
     try:
         outline = read_outline(notes, chapters_file)
         db = open_archive(db_path)
-    except FAILURES as ex:
+    except failures() as ex:
         raise click.ClickException(str(ex)) from None
     load_transcriber = transcriber_factory(model, device, compute_type)
     stored, failed = [], 0
@@ -198,7 +202,7 @@ def ingest(
         try:
             episode = _prepare_with_progress(request, load_transcriber, quiet)
             store_episode(db, episode)
-        except FAILURES as ex:
+        except failures() as ex:
             echo_error(str(ex))
             failed += 1
             continue
@@ -211,6 +215,9 @@ def ingest(
 
 def read_outline(notes, chapters_file):
     """The outline the user named: chapters JSON first, then notes; None: look in the audio."""
+    from .chapters_json import read_chapters_json
+    from .outline import read_notes
+
     if chapters_file:
         if notes:
             echo_warning(f"chapters from {chapters_file}; the timestamps in {notes} are not used")
@@ -219,6 +226,9 @@ def read_outline(notes, chapters_file):
 
 
 def _prepare_with_progress(request, load_transcriber, quiet):
+    from .align import describe_alignment
+    from .ingest import prepare_episode
+
     bar = None
     done = 0.0
 
@@ -378,6 +388,8 @@ def search(query, episode, limit, as_json, db_path):
 
     QUERY uses SQLite FTS5 syntax: "exact phrase", prefix*, AND, OR, NOT.
     """
+    from db.search import SearchQueryError, search_segments
+
     db = open_existing(db_path)
     try:
         hits = search_segments(db, query, episode=episode, limit=limit)
@@ -466,7 +478,10 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 
 # --- feeds and exports ----------------------------------------------------------------
 
-FEED_FAILURES = FAILURES + (DownloadError,)
+def feed_failures() -> tuple:
+    from .download import DownloadError
+
+    return failures() + (DownloadError,)
 
 
 @cli.command()
@@ -526,6 +541,12 @@ def feed(
     resumes on the next run. An item that fails is reported, the others are stored, and
     the exit status is 1.
     """
+    from db.store import store_episode
+
+    from .download import http_client
+    from .feed import FeedError
+    from .feed_episode import read_feed
+
     with http_client() as client:
         try:
             parsed = read_feed(feed_location, client)
@@ -551,7 +572,7 @@ def feed(
                 )
                 episode = _prepare_with_progress(request, load_transcriber, quiet)
                 store_episode(db, episode)
-            except FEED_FAILURES as ex:
+            except feed_failures() as ex:
                 echo_error(f"{item.guid}: {ex}")
                 failed += 1
                 continue
@@ -563,6 +584,8 @@ def feed(
 
 
 def _items_to_ingest(db, parsed, limit, reingest):
+    from .feed import newest_items
+
     items = newest_items(parsed.items, limit)
     known = set() if reingest else existing_episode_ids(db, [item.guid for item in items])
     new = [item for item in items if item.guid not in known]
@@ -576,6 +599,9 @@ def _items_to_ingest(db, parsed, limit, reingest):
 
 
 def _feed_request(item, client, cache_dir, transcribe, quiet, **options):
+    from .download import default_cache_dir
+    from .feed_episode import feed_item_request
+
     click.echo(f"{item.guid}: '{item.title}'", err=True)
     file_name = Path(urlsplit(item.enclosure_url).path).name or "audio"
     bar = _DownloadBar(f"downloading {file_name}", quiet)
