@@ -567,3 +567,38 @@ def search_chapters(
         raise SearchQueryError(f"invalid search query {query!r}: {ex}") from None
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+CHAPTER_TEXT_SQL = """
+select
+  episodes.title as episode_title,
+  chapters.title as chapter_title,
+  chapters.start,
+  snippet(chapters_fts, -1, :mark_start, :mark_end, '…', 24) as snippet,
+  chapters.episode_id,
+  chapters.id as chapter_id,
+  bm25(chapters_fts, 4.0, 1.0) as rank
+from chapters_fts
+  join chapters on chapters.id = chapters_fts.rowid
+  join episodes on episodes.id = chapters.episode_id
+where chapters_fts match :query
+order by rank, chapters.episode_id, chapters.start
+limit :limit
+"""
+
+
+def search_chapter_text(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    limit: int = 100,
+    mark: tuple[str, str] = (MARK_START, MARK_END),
+    lenient: bool = True,
+) -> list[dict]:
+    """Chapters whose title or whole transcript matches, best first (a title match counts
+    four times): finds a phrase even where it runs across two sentences."""
+    fts = interpret_query(db.conn, query, lenient).query
+    params = {"mark_start": mark[0], "mark_end": mark[1], "query": fts, "limit": limit}
+    cursor = db.execute(CHAPTER_TEXT_SQL, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]

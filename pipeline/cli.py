@@ -376,27 +376,42 @@ def chapters(episode, as_json, db_path):
 @cli.command()
 @click.argument("query")
 @click.option("--episode", help="Only search this episode (id).")
+@click.option("--show", help="Only search episodes of this show (exact name).")
+@click.option("--from", "published_from", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--to", "published_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--newest", is_flag=True, help="Newest episodes first, not best matches first.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
 @json_option
 @db_option
-def search(query, episode, limit, as_json, db_path):
+def search(
+    query, episode, show, published_from, published_to, newest, limit, offset, as_json, db_path
+):
     """Find where something was said, best matches first.
 
     \b
     archive search "unilateral pause"
     archive search '"ask not" OR countr*' --limit 5 --json
+    archive search budget --show "Morning Brief" --from 2024-01-01 --newest
 
     QUERY uses SQLite FTS5 syntax: "exact phrase", prefix*, AND, OR, NOT.
     """
-    from db.search import SearchQueryError, search_segments
+    from db.search import SearchFilters, SearchQueryError
+    from db.search import search as search_archive
+    from db.search_index import index_in_step
 
     db = open_existing(db_path)
+    filters = SearchFilters(episode, show, published_from, published_to)
+    order = "newest" if newest else "relevance"
     try:
-        hits = search_segments(db, query, episode=episode, limit=limit)
+        page = search_archive(db, query, filters=filters, order=order, limit=limit, offset=offset)
     except SearchQueryError as ex:
         raise click.ClickException(str(ex)) from None
+    if not index_in_step(db.conn):
+        echo_warning("rows were changed outside archive; run `archive reindex` for full speed")
+    hits = page.hits
     if as_json:
-        click.echo(json.dumps([{k: v for k, v in hit.items()} for hit in hits], indent=2))
+        click.echo(json.dumps(hits, indent=2))
         return
     if not hits:
         click.echo(f"no matches for {query!r}", err=True)
@@ -407,6 +422,38 @@ def search(query, episode, limit, as_json, db_path):
             f"{hit['chapter_title']}  ({hit['episode_id']})"
         )
         click.echo(f"    {snippet}")
+
+
+@cli.command()
+@db_option
+def reindex(db_path):
+    """Rebuild the full-text indexes and search structures from the base tables.
+
+    \b
+    archive reindex
+    archive reindex --db talks.db
+
+    Ingest keeps them in step by itself. Run this after adding or changing episodes,
+    chapters or segments in other ways (sqlite-utils, plain SQL): until then search still
+    finds those rows, but ranks frequent words without the champion lists, more slowly.
+    """
+    import time
+
+    from db.search_index import rebuild_search_index, search_index_summary
+
+    db = open_existing(db_path)
+    started = time.perf_counter()
+    with db.atomic():
+        for table in ("segments", "chapters"):
+            db[table].rebuild_fts()
+        rebuild_search_index(db)
+    summary = search_index_summary(db)
+    click.echo(
+        f"reindexed {db_path} in {time.perf_counter() - started:.1f} s: "
+        f"{plural(summary['terms'], 'term')}, champion lists for "
+        f"{plural(summary['frequent_terms'], 'frequent term')}",
+        err=True,
+    )
 
 
 @cli.command()

@@ -52,7 +52,8 @@ def test_pages_beyond_the_lists_stay_exact(small_archive):
     assert ids == [segment_id for segment_id, _ in exact(db, common, 15)]
 
 
-def test_two_frequent_words_rank_the_lists_union_exactly(tmp_path):
+def test_two_frequent_words_rank_the_lists_union_exactly(tmp_path, monkeypatch):
+    monkeypatch.setattr("db.search.FEW_TOGETHER", 0)  # rank from the lists, however small
     path = tmp_path / "two.db"
     words = build_synthetic_archive(path, episodes=6, segments=100, chapters=4)
     db = open_archive(path)
@@ -132,3 +133,24 @@ def test_filters_newest_and_counts(small_archive):
     assert count_matches(db, word, cap=100_000) == MatchCount(total, 6, False)
     chapters = search_chapters(db, "chapter 2")
     assert chapters and all("<mark>2</mark>" in c["title_snippet"] for c in chapters)
+
+
+async def test_canned_queries_rank_exactly_as_the_cli(small_archive):
+    from db.serve import build_datasette
+
+    db, words = small_archive
+    path = db.execute("pragma database_list").fetchone()[2]
+    datasette = build_datasette(path)
+    for query in [words[0], words[3], f"{words[0]} {words[1]}", "zz* OR " + words[2], "v3.0 (x"]:
+        response = await datasette.client.get(
+            "/small/search.json", params={"q": query, "_shape": "array"}
+        )
+        assert response.status_code == 200, response.text
+        expected = search(db, query, limit=100, lenient=True).hits
+        assert [(row["segment_id"], row["rank"]) for row in response.json()] == [
+            (hit["segment_id"], hit["rank"]) for hit in expected
+        ]
+    response = await datasette.client.get(
+        "/small/chapter_search.json", params={"q": "chapter", "_shape": "array"}
+    )
+    assert response.status_code == 200 and len(response.json()) == 24
