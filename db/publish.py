@@ -29,6 +29,7 @@ import yaml
 
 from pipeline.audio import file_sha256
 
+from .search_index import finish_search_index
 from .serve import PLUGINS_DIR, SETTINGS, archive_metadata, database_name, settings_args
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
     bundle = Bundle(folder, folder / f"{database_name(source)}.db")
     try:
         snapshot(source, bundle.database)
+        finish_search_index(bundle.database)
         with closing(sqlite3.connect(bundle.database, isolation_level=None)) as conn:
             conn.execute("begin")
             bundle_audio(conn, source.parent, folder, copy_audio, bundle)

@@ -388,3 +388,14 @@ def search_index_summary(db: sqlite_utils.Database) -> dict:
         "frequent_terms": count("select count(*) from search_lists"),
         "champions": count("select count(*) from search_champions"),
     }
+
+
+def finish_search_index(path) -> None:
+    """Rebuild the search structures of the archive file at ``path`` if they are not in step
+    (``archive publish`` ships them finished: a bundle is read-only and can never catch up)."""
+    db = sqlite_utils.Database(path)
+    try:
+        if has_search_index(db) and not index_in_step(db.conn):
+            rebuild_search_index(db)
+    finally:
+        db.close()

@@ -43,7 +43,7 @@ def plugins_dir() -> str | None:
     return str(PLUGINS_DIR) if PLUGINS_DIR.is_dir() else None
 
 
-def build_datasette(db_path: str | os.PathLike):
+def build_datasette(db_path: str | os.PathLike, *, settings: dict | None = None):
     """The Datasette app serving ``db_path`` immutable, as ``archive serve`` does."""
     from datasette.app import Datasette
 
@@ -51,7 +51,7 @@ def build_datasette(db_path: str | os.PathLike):
         immutables=[str(db_path)],
         metadata=archive_metadata(db_path),
         plugins_dir=plugins_dir(),
-        settings=SETTINGS,
+        settings={**SETTINGS, **(settings or {})},
     )
 
 
@@ -71,8 +71,12 @@ def settings_args() -> list[str]:
     return args
 
 
-def serve_archive(db_path: str, *, host: str, port: int) -> None:
-    """Run Datasette's own ``serve`` in this process until interrupted."""
+def serve_archive(db_path: str, *, host: str, port: int, workers: int = 1) -> None:
+    """Run Datasette's own ``serve`` in this process (or N workers) until interrupted."""
+    if workers > 1:
+        from .serve_workers import serve_with_workers
+
+        return serve_with_workers(db_path, host=host, port=port, workers=workers)
     from datasette.cli import cli as datasette_cli
 
     with tempfile.TemporaryDirectory(prefix="archive-serve-") as folder:

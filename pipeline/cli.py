@@ -459,15 +459,21 @@ def reindex(db_path):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Server processes, each with its own SQL threads (default: one per core).",
+)
 @db_option
-def serve(host, port, db_path):
+def serve(host, port, workers, db_path):
     """Share the archive read-only through Datasette.
 
     \b
     archive serve
-    archive serve --db talks.db --port 8080
+    archive serve --db talks.db --port 8080 --workers 4
     """
     from db.serve import database_name, serve_archive
+    from db.serve_workers import default_workers
 
     open_existing(db_path).close()
     click.echo(
@@ -475,7 +481,7 @@ def serve(host, port, db_path):
         f"http://{host}:{port}/{database_name(db_path)}/search",
         err=True,
     )
-    serve_archive(db_path, host=host, port=port)
+    serve_archive(db_path, host=host, port=port, workers=workers or default_workers())
 
 
 @cli.command()

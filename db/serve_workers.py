@@ -1,0 +1,49 @@
+"""``archive serve --workers N``: Datasette in N processes that share one listening socket.
+
+One Datasette process runs its Python (routing, templates, and the search's own ranking
+code) on one core, and answers SQL from a pool of ``num_sql_threads`` threads: with the
+default 3, three slow queries at once make every other visitor wait. Here uvicorn starts N
+worker processes (default: one per core), each a Datasette built by
+``db.serve.build_datasette`` exactly as the single-process server is, each with
+``SQL_THREADS_PER_WORKER`` threads. Every query keeps the time limit of ``SETTINGS``, so a
+slow one holds one thread of one worker for at most that long.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+CONFIG_VARIABLE = "ARCHIVE_SERVE_WORKER_CONFIG"  # how the workers learn what to serve
+SQL_THREADS_PER_WORKER = 4
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def serve_with_workers(db_path, *, host: str, port: int, workers: int, **options) -> None:
+    """Run until interrupted; ``options`` go to ``build_datasette`` in every worker."""
+    import uvicorn
+
+    os.environ[CONFIG_VARIABLE] = json.dumps({"db": str(db_path), "options": options})
+    uvicorn.run(
+        "db.serve_workers:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="on",
+        log_level="info",
+    )
+
+
+def worker_app():
+    """The ASGI app of one worker (uvicorn calls this in each worker process)."""
+    from .serve import build_datasette
+
+    config = json.loads(os.environ[CONFIG_VARIABLE])
+    datasette = build_datasette(
+        config["db"], settings={"num_sql_threads": SQL_THREADS_PER_WORKER}, **config["options"]
+    )
+    return datasette.app()
