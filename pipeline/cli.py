@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import sys
+import types
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,8 +22,28 @@ from db.read import (
 )
 from db.schema import ArchiveError, open_archive
 
-# Heavy modules (faster-whisper, httpx, feedparser, rapidfuzz, Datasette) are imported inside
-# the commands that use them, so that `archive search` starts fast.
+
+class _ImportedOnFirstUse(types.ModuleType):
+    """Stands in ``sys.modules`` for a module until one of its attributes is used."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.__spec__ = None  # what `import name` checks: it must not load the module
+
+    def __getattr__(self, attribute: str):
+        del sys.modules[self.__name__]
+        module = importlib.import_module(self.__name__)
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attribute)
+
+
+# Fast start: heavy modules (faster-whisper, httpx, feedparser, rapidfuzz, Datasette) are
+# imported inside the commands that use them, so that `archive search` costs little more
+# than its query. PyAV is imported by the modules that hold the transcription defaults,
+# though only ingest decodes audio: it loads when first used.
+if "av" not in sys.modules:
+    sys.modules["av"] = _ImportedOnFirstUse("av")
+
 from .export import FORMATS, export_episode, export_file_name
 from .textnorm import plural
 from .timefmt import format_clock, format_timestamp
