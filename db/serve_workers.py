@@ -11,6 +11,7 @@ slow one holds one thread of one worker for at most that long.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 
@@ -26,7 +27,7 @@ def serve_with_workers(db_path, *, host: str, port: int, workers: int, **options
     """Run until interrupted; ``options`` go to ``build_datasette`` in every worker."""
     import socket
 
-    from uvicorn import Config
+    from uvicorn import Config, Server
     from uvicorn.supervisors import Multiprocess
 
     os.environ[CONFIG_VARIABLE] = json.dumps({"db": str(db_path), "options": options})
@@ -44,8 +45,12 @@ def serve_with_workers(db_path, *, host: str, port: int, workers: int, **options
     # algorithm off on the connections it accepts, and every keep-alive response waits
     # about 40 ms for a delayed ACK. Linux copies this flag to accepted connections.
     listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.30
+        supervisor = Multiprocess(config, target=Server(config).run, sockets=[listening])
+    else:
+        supervisor = Multiprocess(config, sockets=[listening])
     try:
-        Multiprocess(config, sockets=[listening]).run()
+        supervisor.run()
     except KeyboardInterrupt:
         pass
 

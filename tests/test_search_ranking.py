@@ -1,5 +1,6 @@
 """The champion-list ranking against FTS5's own exact bm25, word by word."""
 
+import json
 import sqlite3
 
 import pytest
@@ -154,3 +155,28 @@ async def test_canned_queries_rank_exactly_as_the_cli(small_archive):
         "/small/chapter_search.json", params={"q": "chapter", "_shape": "array"}
     )
     assert response.status_code == 200 and len(response.json()) == 24
+
+
+def test_reindex_command_after_plain_sql(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    path = tmp_path / "cli.db"
+    words = build_synthetic_archive(path, episodes=2, segments=40, chapters=2)
+    db = open_archive(path)
+    db.execute(
+        "insert into segments (episode_id, chapter_id, position, start, end, text)"
+        " values ('synthetic-0000', 1, 999, 500, 505, 'A sentence added by hand.')"
+    )
+    db.conn.commit()
+    runner = CliRunner()
+    before = runner.invoke(cli, ["search", "hand", "--db", str(path), "--json"])
+    assert before.exit_code == 0 and "archive reindex" in before.stderr
+    assert [hit["text"] for hit in json.loads(before.stdout)] == ["A sentence added by hand."]
+    done = runner.invoke(cli, ["reindex", "--db", str(path)])
+    assert done.exit_code == 0 and done.stdout == "" and "reindexed" in done.stderr
+    after = runner.invoke(cli, ["search", words[0], "--db", str(path), "--limit", "3"])
+    assert after.exit_code == 0 and "reindex" not in after.stderr and after.stdout.count("[") == 3
+    bad = runner.invoke(cli, ["reindex", "--db", str(tmp_path / "missing.db")])
+    assert bad.exit_code == 1 and "no archive here" in bad.stderr
