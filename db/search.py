@@ -564,7 +564,9 @@ def search_chapters(
     try:
         cursor = db.execute(sql, {**values, "query": f"title : ({fts})"})
     except sqlite3.OperationalError as ex:
-        raise SearchQueryError(f"invalid search query {query!r}: {ex}") from None
+        if not lenient:  # e.g. a column filter of its own, which titles cannot take
+            raise SearchQueryError(f"invalid search query {query!r}: {ex}") from None
+        cursor = db.execute(sql, {**values, "query": f"title : ({quote_words(query)})"})
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 

@@ -399,8 +399,20 @@ def chapters(episode, as_json, db_path):
 @click.argument("query")
 @click.option("--episode", help="Only search this episode (id).")
 @click.option("--show", help="Only search episodes of this show (exact name).")
-@click.option("--from", "published_from", metavar="YYYY-MM-DD", help="Published on or after.")
-@click.option("--to", "published_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option(
+    "--from",
+    "published_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Published on or after.",
+)
+@click.option(
+    "--to",
+    "published_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Published on or before.",
+)
 @click.option("--newest", is_flag=True, help="Newest episodes first, not best matches first.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
@@ -423,7 +435,8 @@ def search(
     from db.search_index import index_in_step
 
     db = open_existing(db_path)
-    filters = SearchFilters(episode, show, published_from, published_to)
+    day = lambda value: value.date().isoformat() if value else None  # noqa: E731
+    filters = SearchFilters(episode, show, day(published_from), day(published_to))
     order = "newest" if newest else "relevance"
     try:
         page = search_archive(db, query, filters=filters, order=order, limit=limit, offset=offset)
