@@ -15,6 +15,7 @@ Everything else (phrases, prefixes, operators, rare words) FTS5 ranks itself.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -147,7 +148,23 @@ def rank_segments(
         ranked = _rank_from_champions(conn, terms, filters, k)
         if ranked is not None:
             return ranked
-    return rank_with_fts5(conn, fts, filters, k)
+    return _rank_with_fts5_alone(conn, fts, filters, k)
+
+
+def _rank_with_fts5_alone(conn, fts: str, filters: SearchFilters, k: int):
+    """FTS5 ranks every match, without joining each to its segment (only the best few are)."""
+    if _has_filters(filters):
+        return rank_with_fts5(conn, fts, filters, k)
+    rows = conn.execute(
+        "select rowid, rank from segments_fts where segments_fts match ? order by rank limit ?",
+        [fts, k + TIES_ROOM],
+    ).fetchall()
+    if len(rows) == k + TIES_ROOM and rows[-1][1] == rows[k - 1][1]:
+        return rank_with_fts5(conn, fts, filters, k)  # a tie wider than the room: sort it all
+    return _order_with_ties(conn, rows, k)
+
+
+TIES_ROOM = 50  # matches ranked past the k-th, for ties with it
 
 
 def bag_of_terms(fts: str) -> list[str] | None:
@@ -489,16 +506,34 @@ where segments_fts match :query and segments_fts.rowid = :segment_id
 """
 
 
+HITS_IN_ONE_PASS_SQL = HIT_SQL.replace(
+    "segments_fts.rowid = :segment_id",
+    "+segments_fts.rowid in (select value from json_each(:ids))",
+)
+
+
 def _hit_rows(conn, ranked: list[tuple[int, float]], fts: str, mark) -> list[dict]:
-    hits = []
-    for segment_id, rank in ranked:
-        params = {"mark_start": mark[0], "mark_end": mark[1], "tokens": SNIPPET_TOKENS}
-        cursor = conn.execute(HIT_SQL, {**params, "query": fts, "segment_id": segment_id})
-        row = cursor.fetchone()
-        if row is not None:
-            hit = dict(zip([d[0] for d in cursor.description], row))
-            hits.append({**hit, "rank": rank})
-    return hits
+    """Each hit's episode, chapter and snippet (FTS5 makes a snippet only inside a MATCH)."""
+    if not ranked:
+        return []
+    params = {"mark_start": mark[0], "mark_end": mark[1], "tokens": SNIPPET_TOKENS, "query": fts}
+    if bag_of_terms(fts):
+        # Plain words: a MATCH per hit is cheap, where one pass would visit every match.
+        rows = {}
+        for segment_id, _ in ranked:
+            cursor = conn.execute(HIT_SQL, {**params, "segment_id": segment_id})
+            rows.update({row[0]: row for row in cursor.fetchall()})
+    else:
+        # A prefix or phrase costs more to set up than to scan: one pass over its matches.
+        params["ids"] = json.dumps([segment_id for segment_id, _ in ranked])
+        cursor = conn.execute(HITS_IN_ONE_PASS_SQL, params)
+        rows = {row[0]: row for row in cursor.fetchall()}
+    columns = [d[0] for d in cursor.description]
+    return [
+        {**dict(zip(columns, rows[segment_id])), "rank": rank}
+        for segment_id, rank in ranked
+        if segment_id in rows
+    ]
 
 
 # --- counting and chapters ---------------------------------------------------------------
