@@ -314,10 +314,9 @@ def _rank_several_terms(conn, query: _Scoring, unique, filters, k):
 
     bounds, blocks = {}, []
     for position, term in enumerate(unique):
-        rows = _list_entries(conn, term, filters, SEVERAL_DEPTH)
-        bounds[term] = query.unread_bound(term, rows, SEVERAL_DEPTH)
-        block = np.array([(sid, tf, n, position) for _, sid, tf, n in rows], dtype=np.int64)
-        blocks.append(block.reshape(-1, 4))
+        bounds[term] = _unread_after(conn, query, term, SEVERAL_DEPTH)
+        block = _list_block(conn, term, filters, SEVERAL_DEPTH, np)
+        blocks.append(np.column_stack([block, np.full(len(block), position, dtype=np.int64)]))
     entries = np.concatenate(blocks)
     ids, inverse = np.unique(entries[:, 0], return_inverse=True)
     coefficients = np.array([query.coefficient(t) for t in unique])[entries[:, 3]]
@@ -374,6 +373,36 @@ def _verify_best_partial(conn, query, unique, complete, partial, k) -> bool:
                 complete.append((segment_id, query.rank_counts(found, length)))
         at += len(batch)
     return True
+
+
+def _list_block(conn, term: str, filters, limit: int, np):
+    """A list's best ``limit`` entries as a numpy array of (segment id, tf, length) rows:
+    SQLite joins them into one string, which numpy parses far faster than row tuples."""
+    where, params = _filter_sql(conn, filters, segment_range=False)
+    joins = (
+        " join segments on segments.id = c.segment_id"
+        " join episodes on episodes.id = segments.episode_id"
+        if where
+        else ""
+    )
+    text = conn.execute(
+        "select group_concat(c.segment_id || ' ' || c.tf || ' ' || c.length, ' ') from"
+        f" (select c.segment_id, c.tf, c.length from search_champions c{joins}"
+        f" where c.term = ? {where} order by c.weight desc limit ?) as c",
+        [term, *params, limit],
+    ).fetchone()[0]
+    return np.fromstring(text or "", dtype=np.int64, sep=" ").reshape(-1, 3)
+
+
+def _unread_after(conn, query: _Scoring, term: str, depth: int) -> float:
+    """Today's highest weight for ``term`` of a segment beyond the first ``depth`` entries
+    of its list (with filters, those read go deeper, so this still bounds what is unread)."""
+    rows = conn.execute(
+        "select weight from search_champions where term = ? order by weight desc"
+        " limit 1 offset ?",
+        [term, depth - 1],
+    ).fetchall()
+    return query.unread_bound(term, [rows[0]] if rows else [], 1)
 
 
 def _list_entries(conn, term: str, filters, limit: int) -> list[tuple]:
