@@ -356,7 +356,8 @@ def _change_document_frequencies(conn, changes: Counter) -> None:
         " on conflict (term) do update set df = df + excluded.df",
         [(term, change) for term, change in changes.items() if change],
     )
-    conn.execute("delete from search_terms where df <= 0")
+    gone = [term for term, change in changes.items() if change < 0]
+    conn.executemany("delete from search_terms where term = ? and df <= 0", [(t,) for t in gone])
 
 
 def _list_newly_frequent_terms(db, changes, listed, frequent, champions) -> None:
