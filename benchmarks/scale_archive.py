@@ -100,8 +100,18 @@ def _write_episode(conn, index, rng, words, weights, chapter_id, segment_id):
     conn.execute(
         "insert into episodes (id, title, show, published, audio_path, audio_sha256, duration,"
         " language, model, outline_source, outline_offset) values (?,?,?,?,?,?,?,?,?,?,0)",
-        [episode_id, f"Synthetic episode {index}", SHOWS[index % len(SHOWS)], published,
-         f"/nonexistent/{episode_id}.mp3", f"{index:064x}", duration, "en", "synthetic", "notes"],
+        [
+            episode_id,
+            f"Synthetic episode {index}",
+            SHOWS[index % len(SHOWS)],
+            published,
+            f"/nonexistent/{episode_id}.mp3",
+            f"{index:064x}",
+            duration,
+            "en",
+            "synthetic",
+            "notes",
+        ],
     )
     for position in range(CHAPTERS_PER_EPISODE):
         chapter_id += 1
@@ -111,15 +121,30 @@ def _write_episode(conn, index, rng, words, weights, chapter_id, segment_id):
         conn.execute(
             "insert into chapters (id, episode_id, position, title, start, end, stated_start,"
             " text) values (?,?,?,?,?,?,?,?)",
-            [chapter_id, episode_id, position, f"{chapter_texts[0].split()[0]} part {position}",
-             start, start + SEGMENTS_PER_CHAPTER * SEGMENT_SECONDS, start, " ".join(chapter_texts)],
+            [
+                chapter_id,
+                episode_id,
+                position,
+                f"{chapter_texts[0].split()[0]} part {position}",
+                start,
+                start + SEGMENTS_PER_CHAPTER * SEGMENT_SECONDS,
+                start,
+                " ".join(chapter_texts),
+            ],
         )
         conn.executemany(
             "insert into segments (id, episode_id, chapter_id, position, start, end, text)"
             " values (?,?,?,?,?,?,?)",
             [
-                (segment_id + first + i + 1, episode_id, chapter_id, first + i,
-                 (first + i) * SEGMENT_SECONDS, (first + i + 1) * SEGMENT_SECONDS - 0.3, text)
+                (
+                    segment_id + first + i + 1,
+                    episode_id,
+                    chapter_id,
+                    first + i,
+                    (first + i) * SEGMENT_SECONDS,
+                    (first + i + 1) * SEGMENT_SECONDS - 0.3,
+                    text,
+                )
                 for i, text in enumerate(chapter_texts)
             ],
         )

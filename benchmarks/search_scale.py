@@ -67,7 +67,9 @@ def main() -> None:
     path, report = indexed_archive(args)
     db = open_archive(path)
     classes = query_classes(db, args.hours)
-    report["classes"] = {name: in_process(db, queries, args.repeats) for name, queries in classes.items()}
+    report["classes"] = {
+        name: in_process(db, queries, args.repeats) for name, queries in classes.items()
+    }
     for name, queries in classes.items():
         report["classes"][name]["process"] = as_process(path, queries[0], max(3, args.repeats // 3))
     if not args.skip_web:
@@ -140,7 +142,11 @@ def query_classes(db, hours: int) -> dict[str, list[str]]:
         "medium (~1%)": near(0.01 * total),
         "common (~25%)": common[:3],
         "the (~50%)": ["the"],
-        "two common words": [f"{common[0]} {common[1]}", f"{common[1]} {common[2]}", f"{common[0]} {common[3]}"],
+        "two common words": [
+            f"{common[0]} {common[1]}",
+            f"{common[1]} {common[2]}",
+            f"{common[0]} {common[3]}",
+        ],
         "quoted phrase": [f'"{PLANTED_PHRASE}"'],
         "prefix pol*": ["pol*"],
     }
@@ -152,7 +158,9 @@ def query_classes(db, hours: int) -> dict[str, list[str]]:
 def in_process(db, queries: list[str], repeats: int) -> dict:
     fast, naive, recall, naive_recall = [], [], [], []
     for query in queries:
-        truth = [segment_id for segment_id, _ in rank_with_fts5(db.conn, query, SearchFilters(), 20)]
+        truth = [
+            segment_id for segment_id, _ in rank_with_fts5(db.conn, query, SearchFilters(), 20)
+        ]
         for _ in range(repeats):
             started = time.perf_counter()
             hits = search(db, query, limit=20).hits
@@ -213,7 +221,10 @@ def on_the_web(path: Path, classes: dict, args) -> dict:
 
     database = path.stem
     with archive_server(path) as base:
-        one = {name: web_one_at_a_time(base, database, queries, args.repeats) for name, queries in classes.items()}
+        one = {
+            name: web_one_at_a_time(base, database, queries, args.repeats)
+            for name, queries in classes.items()
+        }
         naive = {name: web_naive(base, database, queries[0]) for name, queries in classes.items()}
         rare, common = classes["rare (~50 segments)"], classes["common (~25%)"]
         mixed = [(rare if i % 2 else common)[i % 3] for i in range(args.concurrent)]
@@ -222,7 +233,10 @@ def on_the_web(path: Path, classes: dict, args) -> dict:
     return {
         "one_at_a_time": one,
         "naive": naive,
-        "at_once": {**latency_summary(answers, wall), "errors": sum(a.status != 200 for a in answers)},
+        "at_once": {
+            **latency_summary(answers, wall),
+            "errors": sum(a.status != 200 for a in answers),
+        },
         "naive_at_once": {
             **latency_summary(naive_answers, naive_wall),
             "errors": sum(a.status != 200 for a in naive_answers),
@@ -238,7 +252,9 @@ def web_one_at_a_time(base: str, database: str, queries: list[str], repeats: int
         for query in queries:
             for _ in range(repeats):
                 started = time.perf_counter()
-                response = client.get(f"/{database}/search.json", params={"q": query, "_shape": "array"})
+                response = client.get(
+                    f"/{database}/search.json", params={"q": query, "_shape": "array"}
+                )
                 seconds.append(time.perf_counter() - started)
                 errors += response.status_code != 200
     return {**summary(seconds), "errors": errors}
@@ -294,14 +310,20 @@ def store_one_more(path: Path, runs: int = 3) -> dict:
     from db.store import store_episode
     from tests.synthetic import synthetic_episode
 
-    words = [row[0] for row in open_archive(path).execute(
-        "select term from search_terms order by df desc limit 3000")]
+    words = [
+        row[0]
+        for row in open_archive(path).execute(
+            "select term from search_terms order by df desc limit 3000"
+        )
+    ]
     timings = {"into_this_archive_s": [], "into_an_empty_archive_s": []}
     with tempfile.TemporaryDirectory() as folder:
         big = Path(folder) / "big.db"
         shutil.copyfile(path, big)
-        targets = {"into_this_archive_s": open_archive(big),
-                   "into_an_empty_archive_s": open_archive(Path(folder) / "empty.db")}
+        targets = {
+            "into_this_archive_s": open_archive(big),
+            "into_an_empty_archive_s": open_archive(Path(folder) / "empty.db"),
+        }
         for run in range(runs):
             episode = synthetic_episode(900_000 + run, random.Random(run), words, 900, 20)
             for name, db in targets.items():
@@ -325,9 +347,11 @@ def publish_time(path: Path) -> float:
 
 
 def print_table(report: dict, stream) -> None:
-    rows = ["| class | matches | search p50/p95 ms | naive p50/p95 ms | recall@20 | "
-            "`archive search` process p50 ms (CPU) | web p50/p95 ms | naive web p50/p95 ms |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| class | matches | search p50/p95 ms | naive p50/p95 ms | recall@20 | "
+        "`archive search` process p50 ms (CPU) | web p50/p95 ms | naive web p50/p95 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, c in report["classes"].items():
         web = c.get("web_one_at_a_time", {})
         naive_web = c.get("web_naive_one_at_a_time", {})

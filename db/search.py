@@ -330,9 +330,13 @@ def _rank_several_terms(conn, query: _Scoring, unique, filters, k):
     np.add.at(known_bound, inverse, coefficients * bound)
     np.add.at(holding, inverse, 1)
     every = holding == len(unique)
-    upper = known + (float(np.dot([query.coefficient(t) for t in unique], list(bounds.values()))) - known_bound)
+    upper = known + (
+        float(np.dot([query.coefficient(t) for t in unique], list(bounds.values()))) - known_bound
+    )
     best_complete = np.argsort(np.where(every, -known, np.inf), kind="stable")[: 4 * k + 50]
-    best_partial = np.argsort(np.where(every, np.inf, -upper), kind="stable")[: VERIFY_AT_MOST + 100]
+    best_partial = np.argsort(np.where(every, np.inf, -upper), kind="stable")[
+        : VERIFY_AT_MOST + 100
+    ]
     complete = _exact_ranks(query, unique, entries, inverse, [i for i in best_complete if every[i]])
     partial = [(-float(upper[i]), int(ids[i])) for i in best_partial if not every[i]]
     verified = _verify_best_partial(conn, query, unique, complete, partial, k)
@@ -398,8 +402,7 @@ def _unread_after(conn, query: _Scoring, term: str, depth: int) -> float:
     """Today's highest weight for ``term`` of a segment beyond the first ``depth`` entries
     of its list (with filters, those read go deeper, so this still bounds what is unread)."""
     rows = conn.execute(
-        "select weight from search_champions where term = ? order by weight desc"
-        " limit 1 offset ?",
+        "select weight from search_champions where term = ? order by weight desc limit 1 offset ?",
         [term, depth - 1],
     ).fetchall()
     return query.unread_bound(term, [rows[0]] if rows else [], 1)
@@ -483,15 +486,22 @@ def _with_ranks(conn, fts: str, segment_ids: list[int]) -> list[tuple[int, float
         unique = sorted(set(terms))
         placeholders = ",".join("?" * len(unique))
         found = dict(
-            conn.execute(f"select term, df from search_terms where term in ({placeholders})", unique)
+            conn.execute(
+                f"select term, df from search_terms where term in ({placeholders})", unique
+            )
         )
         stats = index.fts_stats(conn)
         idfs = [index.idf(stats, found.get(term, 0)) for term in terms]
         texts = _texts(conn, segment_ids)
         tokens = index.tokenize_rows([(sid, texts[sid]) for sid in segment_ids])
         return [
-            (sid, index.rank_value(idfs, [index.weight(tokens[sid][0][t], tokens[sid][1],
-                                                       stats.avgdl) for t in terms]))
+            (
+                sid,
+                index.rank_value(
+                    idfs,
+                    [index.weight(tokens[sid][0][t], tokens[sid][1], stats.avgdl) for t in terms],
+                ),
+            )
             for sid in segment_ids
         ]
     return [(sid, _fts5_rank(conn, fts, sid)) for sid in segment_ids]

@@ -27,7 +27,7 @@ import json
 import math
 import sqlite3
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -237,7 +237,9 @@ def _settings(db, frequent, champions) -> tuple[int, int]:
 
 @contextmanager
 def _vocabulary_tables(conn: sqlite3.Connection):
-    conn.execute("create virtual table temp.search_vocab_row using fts5vocab(main, segments_fts, row)")
+    conn.execute(
+        "create virtual table temp.search_vocab_row using fts5vocab(main, segments_fts, row)"
+    )
     conn.execute(
         "create virtual table temp.search_vocab_instance"
         " using fts5vocab(main, segments_fts, instance)"
@@ -260,13 +262,14 @@ def _segment_lengths(conn, np):
 
 def _lengths_from_docsize(conn, np):
     def lengths_of(docs):
-        sizes = dict(
-            (rowid, _varint(size, 0)[0])
+        sizes = {
+            rowid: _varint(size, 0)[0]
             for rowid, size in conn.execute(
-                "select id, sz from segments_fts_docsize where id in (select value from json_each(?))",
+                "select id, sz from segments_fts_docsize"
+                " where id in (select value from json_each(?))",
                 [json.dumps(docs.tolist())],
             )
-        )
+        }
         return np.array([sizes[int(doc)] for doc in docs], dtype=np.int64)
 
     return lengths_of
@@ -323,10 +326,10 @@ def search_index_kept_in_step(db: sqlite_utils.Database, episode_id: str):
 def _apply_difference(db, removed: list, added: list) -> None:
     conn = db.conn
     frequent, champions = _settings(db, None, None)
-    listed = dict(
-        (term, (list_avgdl, bound))
+    listed = {
+        term: (list_avgdl, bound)
         for term, list_avgdl, bound in conn.execute("select term, avgdl, bound from search_lists")
-    )
+    }
     changes: Counter = Counter()
     for rowid, (counts, length) in tokenize_rows([(i, t or "") for i, t in removed]).items():
         changes.update({term: -1 for term in counts})

@@ -124,7 +124,8 @@ def test_filters_newest_and_counts(small_archive):
     ]
     dated = SearchFilters(published_from="2020-01-02", published_to="2020-01-03")
     assert {hit["episode_id"] for hit in search(db, word, filters=dated, limit=100).hits} == {
-        "synthetic-0002", "synthetic-0003"
+        "synthetic-0002",
+        "synthetic-0003",
     }
     counted = count_matches(db, word, cap=10)
     assert counted.at_least and counted.moments == 10

@@ -20,8 +20,20 @@ CLASSES = {
 
 def test_benchmark_at_five_hours(tmp_path):
     result = subprocess.run(
-        [sys.executable, PROJECT_ROOT / "benchmarks" / "search_scale.py", "--hours", "5",
-         "--frequent", "200", "--champions", "400", "--repeats", "2", "--concurrent", "20"],
+        [
+            sys.executable,
+            PROJECT_ROOT / "benchmarks" / "search_scale.py",
+            "--hours",
+            "5",
+            "--frequent",
+            "200",
+            "--champions",
+            "400",
+            "--repeats",
+            "2",
+            "--concurrent",
+            "20",
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "ARCHIVE_BENCH_CACHE": str(tmp_path)},
