@@ -31,7 +31,8 @@ class _ImportedOnFirstUse(types.ModuleType):
         self.__spec__ = None  # what `import name` checks: it must not load the module
 
     def __getattr__(self, attribute: str):
-        del sys.modules[self.__name__]
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]  # so that the import below loads the real module
         module = importlib.import_module(self.__name__)
         self.__dict__.update(module.__dict__)
         return getattr(module, attribute)
