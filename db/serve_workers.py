@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import tempfile
 
 CONFIG_VARIABLE = "ARCHIVE_SERVE_WORKER_CONFIG"  # how the workers learn what to serve
 SQL_THREADS_PER_WORKER = 4
@@ -31,6 +32,9 @@ def serve_with_workers(db_path, *, host: str, port: int, workers: int, **options
     from uvicorn.supervisors import Multiprocess
 
     os.environ[CONFIG_VARIABLE] = json.dumps({"db": str(db_path), "options": options})
+    # plugins/archive_fair_share.py: one visitor's own SQL at a time across the workers
+    lock = tempfile.NamedTemporaryFile(prefix="archive-sql-turn-", suffix=".lock")
+    os.environ["ARCHIVE_SQL_TURN_LOCK"] = lock.name
     config = Config(
         "db.serve_workers:worker_app",
         factory=True,
@@ -53,6 +57,8 @@ def serve_with_workers(db_path, *, host: str, port: int, workers: int, **options
         supervisor.run()
     except KeyboardInterrupt:
         pass
+    finally:
+        lock.close()
 
 
 def worker_app():
