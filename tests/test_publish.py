@@ -12,7 +12,13 @@ import pytest
 from .server import DATASETTE, running_server
 from .web_archive import EXAMPLE_AUDIO, KENNEDY, build_archive, talk_with_audio, timed_episode
 
-PLUGINS = {"archive_audio.py", "archive_cells.py", "archive_read_only.py", "archive_search.py"}
+PLUGINS = {
+    "archive_audio.py",
+    "archive_cells.py",
+    "archive_fair_share.py",
+    "archive_read_only.py",
+    "archive_search.py",
+}
 
 
 @pytest.fixture
