@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 ARCHIVE_DB ?= examples/demo.db
 SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
 
-.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages clean
+.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages benchmark-search-scale clean
 
 $(BIN)/archive: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(BIN)/archive
 
 install: $(BIN)/archive
@@ -51,5 +51,9 @@ benchmark-sql-guards: install
 benchmark-pages: install
 	$(BIN)/python benchmarks/search_pages.py
 
+# Builds (once, cached in benchmarks/.cache) a synthetic 1,000-hour archive: minutes.
+benchmark-search-scale: install
+	$(BIN)/python benchmarks/search_scale.py --hours 1000
+
 clean:
-	rm -rf $(VENV) *.egg-info examples/demo.db test-artifacts
+	rm -rf $(VENV) *.egg-info examples/demo.db test-artifacts benchmarks/.cache

@@ -32,6 +32,7 @@ import yaml
 from pipeline.audio import file_sha256
 from plugins.archive_rules import audio_file_path, has_public_url
 
+from .search_index import finish_search_index
 from .serve import SETTINGS, archive_metadata, database_name, settings_args, web_files
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
     bundle = Bundle(folder, folder / f"{database_name(source)}.db")
     try:
         snapshot(source, bundle.database)
+        finish_search_index(bundle.database)
         with closing(sqlite3.connect(bundle.database, isolation_level=None)) as conn:
             conn.execute("begin")
             bundle_audio(conn, source, folder, copy_audio, bundle)

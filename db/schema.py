@@ -132,6 +132,15 @@ def m005c_segment_speakers(db: sqlite_utils.Database) -> None:
     db["segments"].add_column("speaker", str)
 
 
+@migrations()
+def m006_search_index(db: sqlite_utils.Database) -> None:
+    """Term statistics and champion lists, so frequent words rank fast (db/search_index.py)."""
+    from .search_index import create_search_index_tables, rebuild_search_index
+
+    create_search_index_tables(db)
+    rebuild_search_index(db)
+
+
 class ArchiveError(Exception):
     """The archive file cannot be used; the message says why, in one line."""
 

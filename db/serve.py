@@ -78,15 +78,21 @@ def serve_settings(options: ServeOptions = ServeOptions()) -> dict:
     return {**SETTINGS, "allow_download": options.allow_download}
 
 
-def build_datasette(db_path: str | os.PathLike, options: ServeOptions = ServeOptions()):
-    """The Datasette app serving ``db_path`` as ``archive serve`` does with ``options``."""
+def build_datasette(
+    db_path: str | os.PathLike,
+    options: ServeOptions = ServeOptions(),
+    *,
+    settings: dict | None = None,
+):
+    """The Datasette app serving ``db_path`` as ``archive serve`` does with ``options``
+    (``settings`` add to or override the archive's own)."""
     from datasette.app import Datasette
 
     files = {"immutables": [str(db_path)]} if options.immutable else {"files": [str(db_path)]}
     return Datasette(
         **files,
         metadata=archive_metadata(db_path, options),
-        settings=serve_settings(options),
+        settings={**serve_settings(options), **(settings or {})},
     )
 
 
@@ -107,9 +113,18 @@ def settings_args(settings: dict = SETTINGS) -> list[str]:
 
 
 def serve_archive(
-    db_path: str, *, host: str, port: int, options: ServeOptions = ServeOptions()
+    db_path: str,
+    *,
+    host: str,
+    port: int,
+    options: ServeOptions = ServeOptions(),
+    workers: int = 1,
 ) -> None:
-    """Run Datasette's own ``serve`` in this process until interrupted."""
+    """Run Datasette's own ``serve`` in this process (or N workers) until interrupted."""
+    if workers > 1:
+        from .serve_workers import serve_with_workers
+
+        return serve_with_workers(db_path, host=host, port=port, workers=workers, options=options)
     from datasette.cli import cli as datasette_cli
 
     with tempfile.TemporaryDirectory(prefix="archive-serve-") as folder:

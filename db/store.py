@@ -13,11 +13,12 @@ from itertools import count
 
 import sqlite_utils
 
+from db.search_index import search_index_kept_in_step
 from pipeline.records import AlignedEpisode, Chapter, Segment, Word
 
 
 def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
-    with db.atomic():
+    with db.atomic(), search_index_kept_in_step(db, episode.id):
         delete_episode(db, episode.id)
         db["episodes"].insert(_episode_row(episode))
         segment_ids = count(_next_id(db, "segments"))
@@ -44,7 +45,7 @@ def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
 
 def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
     """Remove an episode and everything under it; the FTS triggers follow."""
-    with db.atomic():
+    with db.atomic(), search_index_kept_in_step(db, episode_id):
         existed = db.execute("select 1 from episodes where id = ?", [episode_id]).fetchone()
         for table in ("words", "segments", "chapters"):
             db.execute(f"delete from [{table}] where episode_id = ?", [episode_id])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import sys
+import types
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,24 +22,45 @@ from db.read import (
     load_episode,
 )
 from db.schema import ArchiveError, open_archive, open_archive_read_only
-from db.search import SearchQueryError, search_segments
-from db.store import store_episode
 
-from .align import describe_alignment
-from .audio import AudioError
-from .chapters_json import read_chapters_json
+
+class _ImportedOnFirstUse(types.ModuleType):
+    """Stands in ``sys.modules`` for a module until one of its attributes is used."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.__spec__ = None  # what `import name` checks: it must not load the module
+
+    def __getattr__(self, attribute: str):
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]  # so that the import below loads the real module
+        module = importlib.import_module(self.__name__)
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attribute)
+
+
+# Fast start: heavy modules (faster-whisper, httpx, feedparser, rapidfuzz, Datasette) are
+# imported inside the commands that use them, so that `archive search` costs little more
+# than its query. PyAV is imported by the modules that hold the transcription defaults,
+# though only ingest decodes audio: it loads when first used.
+if "av" not in sys.modules:
+    sys.modules["av"] = _ImportedOnFirstUse("av")
+
 from .documents import without_controls as sanitize_for_terminal
-from .download import DownloadError, default_cache_dir, http_client
 from .export import FORMATS, export_episode, export_file_name
-from .feed import FeedError, newest_items
-from .feed_episode import feed_item_request, read_feed
-from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
-from .outline import OutlineError, read_notes
 from .textnorm import plural
 from .timefmt import format_clock, format_timestamp
-from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscribeError, Transcriber
+from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, Transcriber
 
-FAILURES = (AudioError, OutlineError, StrictOutlineError, TranscribeError, ArchiveError)
+
+def failures() -> tuple:
+    """What ingest reports per file and goes on (imported when an error is being matched)."""
+    from .audio import AudioError
+    from .ingest import StrictOutlineError
+    from .outline import OutlineError
+    from .transcribe import TranscribeError
+
+    return (AudioError, OutlineError, StrictOutlineError, TranscribeError, ArchiveError)
 
 
 def db_option(command):
@@ -183,6 +206,10 @@ def ingest(
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
     """
+    from db.store import store_episode
+
+    from .ingest import EpisodeRequest
+
     if len(audio) > 1 and (notes or chapters_file or title or episode_id):
         raise click.UsageError(
             "--notes, --chapters, --title and --id describe one episode: give one AUDIO"
@@ -190,7 +217,7 @@ def ingest(
     try:
         outline = read_outline(notes, chapters_file)
         db = open_archive(db_path)
-    except FAILURES as ex:
+    except failures() as ex:
         raise click.ClickException(str(ex)) from None
     load_transcriber = transcriber_factory(model, device, compute_type)
     stored, failed = [], 0
@@ -201,7 +228,7 @@ def ingest(
         try:
             episode = _prepare_with_progress(request, load_transcriber, quiet)
             store_episode(db, episode)
-        except FAILURES as ex:
+        except failures() as ex:
             echo_error(str(ex))
             failed += 1
             continue
@@ -214,6 +241,9 @@ def ingest(
 
 def read_outline(notes, chapters_file):
     """The outline the user named: chapters JSON first, then notes; None: look in the audio."""
+    from .chapters_json import read_chapters_json
+    from .outline import read_notes
+
     if chapters_file:
         if notes:
             echo_warning(f"chapters from {chapters_file}; the timestamps in {notes} are not used")
@@ -222,6 +252,9 @@ def read_outline(notes, chapters_file):
 
 
 def _prepare_with_progress(request, load_transcriber, quiet):
+    from .align import describe_alignment
+    from .ingest import prepare_episode
+
     bar = None
     done = 0.0
 
@@ -393,25 +426,55 @@ def _echo_stored_warnings(warnings: list[str]) -> None:
 @cli.command()
 @click.argument("query")
 @click.option("--episode", help="Only search this episode (id).")
+@click.option("--show", help="Only search episodes of this show (exact name).")
+@click.option(
+    "--from",
+    "published_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Published on or after.",
+)
+@click.option(
+    "--to",
+    "published_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Published on or before.",
+)
+@click.option("--newest", is_flag=True, help="Newest episodes first, not best matches first.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits.")
 @json_option
 @db_option
-def search(query, episode, limit, as_json, db_path):
+def search(
+    query, episode, show, published_from, published_to, newest, limit, offset, as_json, db_path
+):
     """Find where something was said, best matches first.
 
     \b
     archive search "unilateral pause"
     archive search '"ask not" OR countr*' --limit 5 --json
+    archive search budget --show "Morning Brief" --from 2024-01-01 --newest
 
     QUERY uses SQLite FTS5 syntax: "exact phrase", prefix*, AND, OR, NOT.
     """
+    from db.search import SearchFilters, SearchQueryError
+    from db.search import search as search_archive
+    from db.search_index import index_in_step
+
     db = open_existing(db_path)
+    day = lambda value: value.date().isoformat() if value else None  # noqa: E731
+    filters = SearchFilters(episode, show, day(published_from), day(published_to))
+    order = "newest" if newest else "relevance"
     try:
-        hits = search_segments(db, query, episode=episode, limit=limit)
+        page = search_archive(db, query, filters=filters, order=order, limit=limit, offset=offset)
     except SearchQueryError as ex:
         raise click.ClickException(str(ex)) from None
+    if not index_in_step(db.conn):
+        echo_warning("rows were changed outside archive; run `archive reindex` for full speed")
+    hits = page.hits
     if as_json:
-        click.echo(json.dumps([{k: v for k, v in hit.items()} for hit in hits], indent=2))
+        click.echo(json.dumps(hits, indent=2))
         return
     if not hits:
         click.echo(f"no matches for {query!r}", err=True)
@@ -425,8 +488,48 @@ def search(query, episode, limit, as_json, db_path):
 
 
 @cli.command()
+@db_option
+def reindex(db_path):
+    """Rebuild the full-text indexes and search structures from the base tables.
+
+    \b
+    archive reindex
+    archive reindex --db talks.db
+
+    Ingest keeps them in step by itself. Run this after adding or changing episodes,
+    chapters or segments in other ways (sqlite-utils, plain SQL): until then search still
+    finds those rows, but ranks frequent words without the champion lists, more slowly.
+    """
+    import time
+
+    from db.search_index import rebuild_search_index, search_index_summary
+
+    try:
+        db = open_archive(db_path, create=False)  # also brings an older archive up to date
+    except ArchiveError as ex:
+        raise click.ClickException(str(ex)) from None
+    started = time.perf_counter()
+    with db.atomic():
+        for table in ("segments", "chapters"):
+            db[table].rebuild_fts()
+        rebuild_search_index(db)
+    summary = search_index_summary(db)
+    click.echo(
+        f"reindexed {db_path} in {time.perf_counter() - started:.1f} s: "
+        f"{plural(summary['terms'], 'term')}, champion lists for "
+        f"{plural(summary['frequent_terms'], 'frequent term')}",
+        err=True,
+    )
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Server processes, each with its own SQL threads (default: one per core).",
+)
 @click.option(
     "--immutable",
     is_flag=True,
@@ -444,18 +547,19 @@ def search(query, episode, limit, as_json, db_path):
     help="Show local file paths (episodes.audio_path, the database's own path).",
 )
 @db_option
-def serve(host, port, immutable, allow_download, show_paths, db_path):
+def serve(host, port, workers, immutable, allow_download, show_paths, db_path):
     """Share the archive read-only through Datasette, live: episodes ingested while it
     runs are found on the next request.
 
     \b
     archive serve
-    archive serve --db talks.db --port 8080
+    archive serve --db talks.db --port 8080 --workers 4
     archive serve --db published.db --immutable --allow-download
 
     Private by default: no download of the database and no local paths on any page.
     """
     from db.serve import ServeOptions, database_name, serve_archive
+    from db.serve_workers import default_workers
 
     if allow_download and not immutable:
         raise click.UsageError("--allow-download needs --immutable: a live archive may change")
@@ -467,7 +571,9 @@ def serve(host, port, immutable, allow_download, show_paths, db_path):
         f"(SQL: /{database_name(db_path)})",
         err=True,
     )
-    serve_archive(db_path, host=host, port=port, options=options)
+    serve_archive(
+        db_path, host=host, port=port, options=options, workers=workers or default_workers()
+    )
 
 
 @cli.command()
@@ -518,7 +624,10 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 
 # --- feeds and exports ----------------------------------------------------------------
 
-FEED_FAILURES = FAILURES + (DownloadError,)
+def feed_failures() -> tuple:
+    from .download import DownloadError
+
+    return failures() + (DownloadError,)
 
 
 @cli.command()
@@ -578,6 +687,12 @@ def feed(
     resumes on the next run. An item that fails is reported, the others are stored, and
     the exit status is 1.
     """
+    from db.store import store_episode
+
+    from .download import http_client
+    from .feed import FeedError
+    from .feed_episode import read_feed
+
     with http_client() as client:
         try:
             parsed = read_feed(feed_location, client)
@@ -603,7 +718,7 @@ def feed(
                 )
                 episode = _prepare_with_progress(request, load_transcriber, quiet)
                 store_episode(db, episode)
-            except FEED_FAILURES as ex:
+            except feed_failures() as ex:
                 echo_error(f"{item.guid}: {ex}")
                 failed += 1
                 continue
@@ -615,6 +730,8 @@ def feed(
 
 
 def _items_to_ingest(db, parsed, limit, reingest):
+    from .feed import newest_items
+
     items = newest_items(parsed.items, limit)
     known = set() if reingest else existing_episode_ids(db, [item.guid for item in items])
     new = [item for item in items if item.guid not in known]
@@ -628,6 +745,9 @@ def _items_to_ingest(db, parsed, limit, reingest):
 
 
 def _feed_request(item, client, cache_dir, transcribe, quiet, **options):
+    from .download import default_cache_dir
+    from .feed_episode import feed_item_request
+
     click.echo(f"{item.guid}: '{item.title}'", err=True)
     file_name = Path(urlsplit(item.enclosure_url).path).name or "audio"
     bar = _DownloadBar(f"downloading {file_name}", quiet)

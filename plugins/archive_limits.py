@@ -14,7 +14,9 @@ Queries a visitor writes (``?sql=``, ``?_where=``) and searches no one would typ
 parameter over 1,000 characters, such as 5,000 OR-ed terms) may use all but one of
 Datasette's SQL threads at once; more wait their turn, so that ten runaway queries sent
 together cannot hold every thread for their second each while searches and pages queue
-behind them.
+behind them. Under ``archive serve --workers N`` they also take turns across the worker
+processes, one at a time, through a lock file the server names in ``$ARCHIVE_SQL_TURN_LOCK``:
+each worker then keeps its cores for searches and pages.
 
 The authorizer refuses ATTACH, writes and ``fts3_tokenizer``; unless the plugin config
 says ``show_paths``, it blanks every ``*path`` column (``episodes.audio_path``) and the
@@ -25,9 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import re
 import sqlite3
 import threading
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
@@ -41,6 +45,7 @@ PLUGIN_NAME = "transcript-archive"
 OWN_SQL_PARAMETERS = {"sql", "_where"}  # requests that run SQL the visitor wrote
 LONG_PARAMETER = 1000  # characters: no one types a search this long (5,000 terms do)
 MAX_WAITING = 20  # such requests queued beyond this are answered 503 at once
+TURN_LOCK_VARIABLE = "ARCHIVE_SQL_TURN_LOCK"  # set by archive serve --workers N
 
 _PRINTF_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?(?:ll?)?(.)", re.DOTALL)
 _LEADING_NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
@@ -296,10 +301,27 @@ def asgi_wrapper(datasette):
             finally:  # a request abandoned while waiting leaves the queue too
                 waiting -= 1
             try:
-                await app(scope, receive, send)
+                async with _turn_between_processes():
+                    await app(scope, receive, send)
             finally:
                 gate.release()
 
         return heavy_in_turn
 
     return wrap
+
+
+@asynccontextmanager
+async def _turn_between_processes():
+    path = os.environ.get(TURN_LOCK_VARIABLE)
+    if not path:
+        yield  # one server process: its gate is enough
+        return
+    import fcntl
+
+    with open(path, "a") as handle:
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -25,18 +25,6 @@ def quote_words(query: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
-def fts_query(text: str | None) -> str:
-    """What a person typed into a search box, as an FTS5 query.
-
-    A query with FTS5 syntax (``"a phrase"``, ``prefix*``, ``AND``, ``OR``, ``NOT``,
-    ``NEAR``) is used as written; plain words, punctuation and all (``RSP v3.0``), are
-    searched as literal words instead of failing as bad syntax.
-    """
-    if text is None or not text.strip():
-        return '""'  # matches nothing, where an empty MATCH would be a syntax error
-    return text if FTS_SYNTAX.search(text) else quote_words(text)
-
-
 def hours_minutes_seconds(whole_seconds: int) -> tuple[int, int, int]:
     hours, rest = divmod(max(0, whole_seconds), 3600)
     return (hours, *divmod(rest, 60))

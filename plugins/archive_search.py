@@ -1,38 +1,77 @@
-"""``fts_query(text)``: what a person typed into the search box, as an FTS5 query.
+"""The canned ``search`` and ``chapter_search`` queries call the archive's one search.
 
-The canned ``search`` and ``chapter_search`` queries match ``fts_query(:q)``. The rule
-itself is archive_rules.fts_query, which the CLI's search (db/search.py) shares. On the
-web a search has at most MAX_TERMS words and MAX_CHARACTERS characters: FTS5 reads each
-term's index in one step that the time limit cannot stop, so 5,000 OR-ed prefixes could
-hold a thread for seconds. Longer searches fail at once ("string or blob too big").
+Three SQL functions, registered on every connection, each a thin wrapper over db/search.py
+(the code ``archive search`` runs), so the web can never rank differently from the CLI:
+
+- ``archive_search(q [, limit [, offset]])``: the hits as a JSON array, best first. The
+  canned query unpacks it with ``json_each``.
+- ``archive_chapter_search(q [, limit])``: chapters whose title or whole text matches.
+- ``fts_query(q)``: what the search box's text becomes as an FTS5 query.
+
+What a person types is searched leniently: text that is not valid FTS5 syntax is searched
+as plain words, and an empty box matches nothing. Statements these functions run are on
+the same connection, so Datasette's time limit and read-only rules apply to them too.
+
+On the web a search has at most MAX_TERMS words and MAX_CHARACTERS characters: FTS5 reads
+each term's index in one step that the time limit cannot stop, so 5,000 OR-ed prefixes
+could hold a thread for seconds. Longer searches fail at once ("string or blob too big").
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
+import sqlite_utils
 from datasette import hookimpl
 
 try:
-    from plugins import archive_rules as rules
-except ImportError:  # a published bundle on Datasette alone: the rules file is beside this one
-    import runpy
-    import types
+    from db.search import fts_query, search, search_chapter_text
+except ImportError:  # a bundle on Datasette alone: search needs the archive's package
+    search = None
 
-    rules_file = Path(__file__).with_name("archive_rules.py")
-    rules = types.SimpleNamespace(**runpy.run_path(str(rules_file)))
-
-
+MAX_HITS = 1000  # Datasette's max_returned_rows
 MAX_TERMS = 64
 MAX_CHARACTERS = 1000
 
 
-def bounded_fts_query(text: str | None) -> str:
-    if text is not None and (len(text) > MAX_CHARACTERS or len(text.split()) > MAX_TERMS):
+def _limit(value, default: int) -> int:
+    try:
+        return max(0, min(MAX_HITS, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def bounded(text) -> str | None:
+    """The search text, or None for an empty one; too long a search is refused."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text)
+    if len(text) > MAX_CHARACTERS or len(text.split()) > MAX_TERMS:
         raise OverflowError("search too long")  # SQLite reports: string or blob too big
-    return rules.fts_query(text)
+    return text
 
 
 @hookimpl
-def prepare_connection(conn):
-    conn.create_function("fts_query", 1, bounded_fts_query, deterministic=True)
+def prepare_connection(conn, database):
+    if database == "_internal" or search is None:
+        return
+    db = sqlite_utils.Database(conn)
+
+    def archive_search(q, limit=100, offset=0):
+        text = bounded(q)
+        if text is None:
+            return "[]"
+        page = search(db, text, limit=_limit(limit, 100), offset=_limit(offset, 0), lenient=True)
+        return json.dumps(page.hits)
+
+    def archive_chapter_search(q, limit=100):
+        text = bounded(q)
+        if text is None:
+            return "[]"
+        return json.dumps(search_chapter_text(db, text, limit=_limit(limit, 100)))
+
+    for arity in (1, 2, 3):
+        conn.create_function("archive_search", arity, archive_search)
+    for arity in (1, 2):
+        conn.create_function("archive_chapter_search", arity, archive_chapter_search)
+    conn.create_function("fts_query", 1, lambda q: fts_query(bounded(q), conn))

@@ -46,6 +46,7 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_path):
         "m005_warnings",
         "m005b_chapter_links",
         "m005c_segment_speakers",
+        "m006_search_index",
     ]
     schema = db.execute("select group_concat(sql) from sqlite_master").fetchone()[0]
     db.close()
