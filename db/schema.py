@@ -106,6 +106,18 @@ def m003_hidden_chapters(db: sqlite_utils.Database) -> None:
     db["chapters"].add_column("hidden", int, not_null_default=0)
 
 
+@migrations()
+def m004_gaps(db: sqlite_utils.Database) -> None:
+    """Stretches where speech was heard but no decoding produced words."""
+    db["gaps"].create(
+        {"id": int, "episode_id": str, "start": float, "end": float, "reason": str},
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "start", "end", "reason"},
+    )
+    db["gaps"].create_index(["episode_id", "start"])
+
+
 class ArchiveError(Exception):
     """The archive file cannot be used; the message says why, in one line."""
 

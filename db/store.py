@@ -12,7 +12,7 @@ from itertools import count
 
 import sqlite_utils
 
-from pipeline.records import AlignedEpisode, Chapter, Segment, Word
+from pipeline.records import AlignedEpisode, Chapter, Gap, Segment, Word
 
 
 def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
@@ -38,13 +38,14 @@ def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
                 )
             _insert_rows(db, "segments", segment_rows)
             _insert_rows(db, "words", word_rows)
+        _insert_rows(db, "gaps", [_gap_row(episode.id, gap) for gap in episode.transcript.gaps])
 
 
 def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
     """Remove an episode and everything under it; the FTS triggers follow."""
     with db.atomic():
         existed = db.execute("select 1 from episodes where id = ?", [episode_id]).fetchone()
-        for table in ("words", "segments", "chapters"):
+        for table in ("gaps", "words", "segments", "chapters"):
             db.execute(f"delete from [{table}] where episode_id = ?", [episode_id])
         db.execute("delete from episodes where id = ?", [episode_id])
     return existed is not None
@@ -121,3 +122,7 @@ def _word_row(episode_id: str, segment_id: int, word_id: int, position: int, wor
         "word": word.word,
         "probability": word.probability,
     }
+
+
+def _gap_row(episode_id: str, gap: Gap) -> dict:
+    return {"episode_id": episode_id, "start": gap.start, "end": gap.end, "reason": gap.reason}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +15,7 @@ import click
 from db.read import (
     EpisodeNotFound,
     episode_chapters,
+    episode_gaps,
     existing_episode_ids,
     find_episode,
     list_episodes,
@@ -20,11 +23,12 @@ from db.read import (
 )
 from db.schema import ArchiveError, open_archive
 from db.search import SearchQueryError, search_segments
-from db.store import store_episode
+from db.storage import StorageError, store_patiently
 
 from .align import describe_alignment
 from .audio import AudioError
 from .chapters_json import read_chapters_json
+from .checkpoint import checkpoint_root, remove_checkpoint
 from .download import DownloadError, default_cache_dir, http_client
 from .export import FORMATS, export_episode, export_file_name
 from .feed import FeedError, newest_items
@@ -33,9 +37,12 @@ from .ingest import EpisodeRequest, StrictOutlineError, prepare_episode
 from .outline import OutlineError, read_notes
 from .textnorm import plural
 from .timefmt import format_clock, format_timestamp
-from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscribeError, Transcriber
+from .settings import DEFAULT_BATCH_SIZE, DEFAULT_CHUNK_SECONDS, DEFAULT_MODEL
+from .settings import TranscriptionSettings
+from .transcribe import TranscribeError, Transcriber
 
 FAILURES = (AudioError, OutlineError, StrictOutlineError, TranscribeError, ArchiveError)
+FEED_FAILURES = FAILURES + (DownloadError,)
 
 
 def db_option(command):
@@ -70,7 +77,7 @@ def open_existing(db_path: str):
 
 
 def transcription_options(command):
-    """The options that choose and run the model, as ``ingest`` has them."""
+    """The options that choose and run the model; the command gets them as ``settings``."""
     options = [
         click.option(
             "--model",
@@ -101,10 +108,31 @@ def transcription_options(command):
             show_default=True,
             help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
         ),
+        click.option(
+            "--chunk-seconds",
+            type=click.FloatRange(min=10),
+            default=DEFAULT_CHUNK_SECONDS,
+            show_default=True,
+            help="Audio transcribed (and checkpointed) at a time, cut at a pause.",
+        ),
     ]
+
+    @functools.wraps(command)
+    def with_settings(*args, model, device, compute_type, language, batch_size, chunk_seconds,
+                      **kwargs):
+        settings = TranscriptionSettings(
+            model=model,
+            device=device,
+            compute_type=compute_type,
+            language=language,
+            batch_size=batch_size,
+            chunk_seconds=chunk_seconds,
+        )
+        return command(*args, settings=settings, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        with_settings = option(with_settings)
+    return with_settings
 
 
 def strict_option(command):
@@ -115,10 +143,109 @@ def strict_option(command):
     )(command)
 
 
-def transcriber_factory(model: str, device: str, compute_type: str):
-    """Loads the model on first use, once for the whole batch (never when all files fail)."""
+def transcriber_factory(settings: TranscriptionSettings):
+    """Loads the model on first use, once for the whole batch (never when all files fail,
+    nor when every chunk comes from a checkpoint)."""
     return functools.cache(
-        lambda: Transcriber(model=model, device=device, compute_type=compute_type)
+        lambda: Transcriber(
+            model=settings.model,
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=settings.cpu_threads,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """What ``ingest`` and ``feed`` share: how to transcribe, and where and how to store."""
+
+    settings: TranscriptionSettings
+    strict: bool
+    restart: bool
+    quiet: bool
+    as_json: bool
+    db_path: str
+
+
+def batch_options(command):
+    """The options ``ingest`` and ``feed`` share; the command gets them as ``run``."""
+
+    @functools.wraps(command)
+    def with_run(*args, settings, strict, restart, quiet, verbose, as_json, db_path, **kwargs):
+        show_log(verbose)
+        run = BatchRun(settings, strict, restart, quiet, as_json, db_path)
+        return command(*args, run=run, **kwargs)
+
+    for option in reversed(
+        [
+            strict_option,
+            transcription_options,
+            click.option(
+                "--restart",
+                is_flag=True,
+                help="Discard the finished chunks of an interrupted run and start over.",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+            click.option(
+                "-v", "--verbose", count=True, help="Log what the pipeline does (-vv: more)."
+            ),
+            json_option,
+            db_option,
+        ]
+    ):
+        with_run = option(with_run)
+    return with_run
+
+
+def show_log(verbose: int) -> None:
+    """The pipeline's log on stderr: -v shows what it decides, -vv how."""
+    if not verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    for name in ("pipeline", "db"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+# A label for messages (None: the error names its file) and how to make the request.
+BatchItem = tuple["str | None", "functools.partial | object"]
+
+
+def run_batch(run: BatchRun, db, items: list, noun: str) -> None:
+    """Prepare and store each item; an item that fails is reported and the rest go on."""
+    load_transcriber = transcriber_factory(run.settings)
+    checkpoints = checkpoint_root(run.db_path)
+    stored, failed = [], 0
+    for label, make_request in items:
+        prefix = f"{label}: " if label else ""
+        try:
+            episode = _prepare_with_progress(make_request(), run, load_transcriber, checkpoints)
+            store_patiently(db, episode, on_wait=lambda message: click.echo(message, err=True))
+        except StorageError as ex:
+            echo_error(prefix + str(ex) + _kept_checkpoint(episode, checkpoints))
+            failed += 1
+            continue
+        except FEED_FAILURES as ex:
+            echo_error(prefix + str(ex))
+            failed += 1
+            continue
+        remove_checkpoint(checkpoints, episode.audio.sha256)
+        stored.append(_episode_summary(episode))
+        _report_stored(episode)
+    _print_stored(stored, run.as_json)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(items)} {noun} could not be ingested")
+
+
+def _kept_checkpoint(episode, checkpoints: Path) -> str:
+    if episode.transcript.model.startswith("publisher:"):
+        return ""
+    return (
+        f"; its transcript is kept in {checkpoints / episode.audio.sha256[:16]}: "
+        "run the same command again to store it without transcribing"
     )
 
 
@@ -148,29 +275,10 @@ def cli():
     type=click.Path(exists=True, dir_okay=False),
     help="Podcasting 2.0 chapters JSON (preferred over --notes and embedded chapters).",
 )
-@strict_option
 @click.option("--title", help="Episode title (default: the file's title tag, else its name).")
 @click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
-@transcription_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@json_option
-@db_option
-def ingest(
-    audio,
-    notes,
-    chapters_file,
-    strict,
-    title,
-    episode_id,
-    model,
-    device,
-    compute_type,
-    language,
-    batch_size,
-    quiet,
-    as_json,
-    db_path,
-):
+@batch_options
+def ingest(audio, notes, chapters_file, title, episode_id, run):
     """Transcribe, align and store one or more episodes.
 
     \b
@@ -179,6 +287,9 @@ def ingest(
 
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
+    Finished chunks of the transcript are kept beside the archive (ARCHIVE.db-checkpoints/)
+    until the episode is stored: running the same command again after a kill or a
+    storage error goes on from there (--restart: start over).
     """
     if len(audio) > 1 and (notes or chapters_file or title or episode_id):
         raise click.UsageError(
@@ -186,27 +297,14 @@ def ingest(
         )
     try:
         outline = read_outline(notes, chapters_file)
-        db = open_archive(db_path)
+        db = open_archive(run.db_path)
     except FAILURES as ex:
         raise click.ClickException(str(ex)) from None
-    load_transcriber = transcriber_factory(model, device, compute_type)
-    stored, failed = [], 0
-    for path in audio:
-        request = EpisodeRequest(
-            path, outline, title, episode_id, language, batch_size, strict=strict
-        )
-        try:
-            episode = _prepare_with_progress(request, load_transcriber, quiet)
-            store_episode(db, episode)
-        except FAILURES as ex:
-            echo_error(str(ex))
-            failed += 1
-            continue
-        stored.append(_episode_summary(episode))
-        _report_stored(episode)
-    _print_stored(stored, as_json)
-    if failed:
-        raise click.ClickException(f"{failed} of {len(audio)} files could not be ingested")
+    items = [
+        (None, functools.partial(EpisodeRequest, path, outline, title, episode_id, run.strict))
+        for path in audio
+    ]
+    run_batch(run, db, items, "files")
 
 
 def read_outline(notes, chapters_file):
@@ -218,48 +316,68 @@ def read_outline(notes, chapters_file):
     return read_notes(notes) if notes else None
 
 
-def _prepare_with_progress(request, load_transcriber, quiet):
-    bar = None
-    done = 0.0
+def _prepare_with_progress(request, run: BatchRun, load_transcriber, checkpoints):
+    label = f"transcribing {Path(request.audio_path).name}"
+    with _ProgressBar(label, run.quiet) as bar:
+        episode = prepare_episode(
+            request,
+            run.settings,
+            load_transcriber,
+            warn=echo_warning,
+            checkpoint_dir=checkpoints,
+            restart=run.restart,
+            on_start=bar.start,
+            on_progress=bar.seconds,
+        )
+    alignment = describe_alignment(episode)
+    if alignment:
+        click.echo(alignment, err=True)
+    if request.transcript is None:  # else a publisher's: nothing was transcribed here
+        click.echo(_transcribed_line(episode.transcript), err=True)
+    return episode
 
-    def start(duration):
-        nonlocal bar
-        if not quiet:
-            bar = click.progressbar(
+
+def _transcribed_line(transcript) -> str:
+    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0.0
+    resumed = (
+        f"; {format_clock(transcript.resumed)} of it from the checkpoint"
+        if transcript.resumed
+        else ""
+    )
+    return (
+        f"transcribed {format_clock(transcript.duration)} of audio in "
+        f"{format_clock(transcript.elapsed)} ({speed:.1f}x real time{resumed})"
+    )
+
+
+class _ProgressBar:
+    """Seconds of audio done, on stderr; silent with --quiet."""
+
+    def __init__(self, label: str, quiet: bool):
+        self.label, self.quiet, self.bar, self.done = label, quiet, None, 0
+
+    def __enter__(self):
+        return self
+
+    def start(self, duration: float) -> None:
+        if not self.quiet:
+            self.bar = click.progressbar(
                 length=max(1, round(duration)),
-                label=f"transcribing {Path(request.audio_path).name}",
+                label=self.label,
                 file=sys.stderr,
                 show_percent=True,
                 show_eta=True,
             )
-            bar.__enter__()
+            self.bar.__enter__()
 
-    def progress(seconds):
-        nonlocal done
-        if bar is not None and round(seconds) > done:
-            bar.update(round(seconds) - done)
-            done = round(seconds)
+    def seconds(self, seconds: float) -> None:
+        if self.bar is not None and round(seconds) > self.done:
+            self.bar.update(round(seconds) - self.done)
+            self.done = round(seconds)
 
-    try:
-        episode = prepare_episode(
-            request, load_transcriber, warn=echo_warning, on_start=start, on_progress=progress
-        )
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    alignment = describe_alignment(episode)
-    if alignment:
-        click.echo(alignment, err=True)
-    if request.transcript is not None:
-        return episode  # a publisher's transcript: nothing was transcribed here
-    transcript = episode.transcript
-    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0.0
-    click.echo(
-        f"transcribed {format_clock(transcript.duration)} of audio in "
-        f"{format_clock(transcript.elapsed)} ({speed:.1f}x real time)",
-        err=True,
-    )
-    return episode
+    def __exit__(self, *exc_info):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 def _episode_summary(episode) -> dict:
@@ -277,9 +395,18 @@ def _report_stored(episode) -> None:
     transcript = f", the publisher's {kind} transcript" if kind != episode.transcript.model else ""
     click.echo(
         f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
-        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}",
+        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}"
+        f"{_gaps_note(episode.transcript.gaps)}",
         err=True,
     )
+
+
+def _gaps_note(gaps) -> str:
+    if not gaps:
+        return ""
+    seconds = sum(gap.end - gap.start for gap in gaps)
+    stretches = "1 stretch" if len(gaps) == 1 else f"{len(gaps)} stretches"
+    return f"; {stretches} of speech ({format_clock(seconds)}) could not be transcribed"
 
 
 def _print_stored(stored: list[dict], as_json: bool) -> None:
@@ -339,7 +466,10 @@ def chapters(episode, as_json, db_path):
     except EpisodeNotFound as ex:
         raise click.ClickException(str(ex)) from None
     rows = episode_chapters(db, row["id"])
+    gaps = episode_gaps(db, row["id"])
     if as_json:
+        for chapter in rows:  # each gap listed under the chapter it starts in
+            chapter["gaps"] = [g for g in gaps if chapter["start"] <= g["start"] < chapter["end"]]
         click.echo(json.dumps(rows, indent=2))
         return
     click.echo(
@@ -360,6 +490,19 @@ def chapters(episode, as_json, db_path):
             ]
             for chapter in rows
         ],
+    )
+    _print_gaps(gaps)
+
+
+def _print_gaps(gaps: list[dict]) -> None:
+    if not gaps:
+        return
+    seconds = sum(gap["end"] - gap["start"] for gap in gaps)
+    stretches = "1 stretch" if len(gaps) == 1 else f"{len(gaps)} stretches"
+    click.echo(f"\n{stretches} of speech ({format_clock(seconds)}) could not be transcribed:")
+    print_table(
+        ["start", "end", "reason"],
+        [[format_clock(g["start"]), format_clock(g["end"]), g["reason"]] for g in gaps],
     )
 
 
@@ -466,9 +609,6 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 
 # --- feeds and exports ----------------------------------------------------------------
 
-FEED_FAILURES = FAILURES + (DownloadError,)
-
-
 @cli.command()
 @click.argument("feed_location", metavar="FEED")
 @click.option(
@@ -492,27 +632,8 @@ FEED_FAILURES = FAILURES + (DownloadError,)
     type=click.Path(file_okay=False),
     help="Audio cache folder (default: $ARCHIVE_CACHE, else ~/.cache/transcript-archive/audio).",
 )
-@strict_option
-@transcription_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-@json_option
-@db_option
-def feed(
-    feed_location,
-    limit,
-    transcribe,
-    reingest,
-    cache_dir,
-    strict,
-    model,
-    device,
-    compute_type,
-    language,
-    batch_size,
-    quiet,
-    as_json,
-    db_path,
-):
+@batch_options
+def feed(feed_location, limit, transcribe, reingest, cache_dir, run):
     """Ingest a podcast feed (RSS or Atom, a URL or a file): each item not yet archived.
 
     \b
@@ -529,37 +650,21 @@ def feed(
     with http_client() as client:
         try:
             parsed = read_feed(feed_location, client)
-            db = open_archive(db_path)
+            db = open_archive(run.db_path)
         except (FeedError, ArchiveError) as ex:
             raise click.ClickException(str(ex)) from None
         for warning in parsed.warnings:
             echo_warning(warning)
-        items = _items_to_ingest(db, parsed, limit, reingest)
-        load_transcriber = transcriber_factory(model, device, compute_type)
-        stored, failed = [], 0
-        for item in items:
-            try:
-                request = _feed_request(
-                    item,
-                    client,
-                    cache_dir,
-                    transcribe,
-                    quiet,
-                    language=language,
-                    batch_size=batch_size,
-                    strict=strict,
-                )
-                episode = _prepare_with_progress(request, load_transcriber, quiet)
-                store_episode(db, episode)
-            except FEED_FAILURES as ex:
-                echo_error(f"{item.guid}: {ex}")
-                failed += 1
-                continue
-            stored.append(_episode_summary(episode))
-            _report_stored(episode)
-    _print_stored(stored, as_json)
-    if failed:
-        raise click.ClickException(f"{failed} of {len(items)} items could not be ingested")
+        items = [
+            (
+                item.guid,
+                functools.partial(
+                    _feed_request, item, client, cache_dir, transcribe, run.quiet, strict=run.strict
+                ),
+            )
+            for item in _items_to_ingest(db, parsed, limit, reingest)
+        ]
+        run_batch(run, db, items, "items")
 
 
 def _items_to_ingest(db, parsed, limit, reingest):

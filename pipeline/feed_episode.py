@@ -60,7 +60,7 @@ def feed_item_request(
     **options,
 ) -> EpisodeRequest:
     """Download the item's audio and gather what it brings; ``options`` go to the request
-    (``language``, ``batch_size``, ``strict``)."""
+    (``strict``)."""
     audio = download_enclosure(
         client,
         item.enclosure_url,

@@ -54,6 +54,15 @@ class Segment:
     no_speech_prob: float | None = None
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Heard speech that no decoding could turn into words."""
+
+    start: float
+    end: float
+    reason: str
+
+
 @dataclass
 class Transcript:
     segments: list[Segment]
@@ -61,6 +70,8 @@ class Transcript:
     duration: float  # seconds of audio transcribed
     model: str
     elapsed: float = 0.0  # wall-clock seconds spent transcribing
+    gaps: list[Gap] = field(default_factory=list)
+    resumed: float = 0.0  # seconds of the audio whose transcript came from a checkpoint
 
 
 @dataclass

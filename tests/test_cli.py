@@ -45,7 +45,9 @@ def test_chapters_json_shape(run_cli, fake_transcriber):
     result = run_cli("chapters", "exam", "--json")
     chapters = json.loads(result.stdout)
     assert [c["position"] for c in chapters] == [0, 1, 2, 3, 4]
-    assert set(chapters[0]) == {"position", "title", "start", "end", "stated_start", "confidence"}
+    assert set(chapters[0]) == {
+        "position", "title", "start", "end", "stated_start", "confidence", "gaps"
+    }
     assert chapters[0]["stated_start"] is None and chapters[1]["stated_start"] == 12.0
     table = run_cli("chapters", "example")
     assert "The problem with listening" in table.stdout and "0:12" in table.stdout
