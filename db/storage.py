@@ -63,7 +63,7 @@ def store_patiently(
     path = database_file(db)
     patience = patience_from_environment() if patience is None else patience
     deadline = time.monotonic() + patience
-    wait = min(FIRST_WAIT, patience)
+    wait = min(FIRST_WAIT, patience / 2)
     while True:
         db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         try:
