@@ -52,11 +52,13 @@ else:
 print(json.dumps([(w.start + w.end) / 2 for s in segments for w in s.words]))
 """
 
-# Runs the command as its own child and reports that child's peak RSS (KiB) on stderr.
+# Runs the command as its own child and reports that child's peak RSS (KiB) and CPU
+# seconds on stderr. CPU time is steadier than wall time on a machine shared with others.
 PEAK_WRAPPER = """
 import resource, subprocess, sys
 code = subprocess.run(sys.argv[1:], stderr=subprocess.DEVNULL).returncode
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime, file=sys.stderr)
 sys.exit(code)
 """
 
@@ -99,9 +101,11 @@ def timed(command: list[str]) -> dict:
     )
     if result.returncode:
         raise SystemExit(f"failed: {command}\n{result.stderr[-2000:]}")
+    peak_kib, cpu_seconds = result.stderr.strip().splitlines()[-1].split()
     return {
         "seconds": round(time.perf_counter() - started, 1),
-        "peak_mib": round(int(result.stderr.strip().splitlines()[-1]) / 1024, 1),
+        "cpu_seconds": round(float(cpu_seconds), 1),
+        "peak_mib": round(int(peak_kib) / 1024, 1),
         "stdout": result.stdout,
     }
 
@@ -162,7 +166,7 @@ def unlisted_silent_speech(audio: Path, db: Path) -> list[tuple[float, float]]:
     ]
 
 
-def killed_and_resumed(audio: Path, db: Path, whole_seconds: float) -> dict:
+def killed_and_resumed(audio: Path, db: Path, whole: dict) -> dict:
     """Kill an ingest once 80% of its audio is checkpointed, then run it again."""
     checkpoints = Path(str(db) + "-checkpoints")
     from pipeline.audio import AudioStream
@@ -183,7 +187,8 @@ def killed_and_resumed(audio: Path, db: Path, whole_seconds: float) -> dict:
         "killed_after_seconds": round(killed_after, 1),
         "checkpointed_seconds_at_kill": round(done, 1),
         "resumed": resumed,
-        "resumed_over_whole_run": round(resumed["seconds"] / whole_seconds, 3),
+        "resumed_over_whole_run": round(resumed["seconds"] / whole["seconds"], 3),
+        "resumed_over_whole_run_cpu": round(resumed["cpu_seconds"] / whole["cpu_seconds"], 3),
         "checkpoints_left_after_storing": checkpoints.exists(),
     }
 
@@ -238,6 +243,9 @@ def recall(minutes: float, folder: Path, resume: bool) -> dict:
     report["archive_rtf_over_plain_batched"] = round(
         runs["archive"]["real_time_factor"] / runs["plain_batched"]["real_time_factor"], 3
     )
+    report["archive_cpu_speed_over_plain_batched"] = round(
+        runs["plain_batched"]["cpu_seconds"] / runs["archive"]["cpu_seconds"], 3
+    )
     report["words_per_clip"] = per_clip_table(counts, spans)
     with sqlite3.connect(whole_db) as conn:
         report["gaps"] = [list(row) for row in conn.execute("select start, end, reason from gaps")]
@@ -245,7 +253,7 @@ def recall(minutes: float, folder: Path, resume: bool) -> dict:
     if resume:
         log("archive ingest, killed at 80% and resumed")
         resumed_db = folder / "resumed.db"
-        report["resume"] = killed_and_resumed(audio, resumed_db, runs["archive"]["seconds"])
+        report["resume"] = killed_and_resumed(audio, resumed_db, runs["archive"])
         report["resume"]["whole_vs_resumed"] = compare_runs(whole_db, resumed_db)
     return report
 

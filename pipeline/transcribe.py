@@ -24,6 +24,7 @@ import numpy as np
 from .audio import SAMPLE_RATE
 from .coverage import (
     MIN_GAP_SECONDS,
+    group_into_windows,
     merge_close,
     skipped_speech,
     snap_words_to_speech,
@@ -43,6 +44,11 @@ DETECTOR_WINDOW_SECONDS = 30.0
 # widest try gives the model whole sentences around a word it could not catch alone.
 REDECODE_CONTEXTS = ((0.5, True), (0.5, False), (8.0, False))  # (seconds, detector on)
 GAP_REASON = "heard speech, no words after decoding it again"
+REDECODE_WINDOW_SECONDS = 30.0  # whisper's window
+# One sample per temperature when falling back, not faster-whisper's five: on the joined
+# corpus this cut the archive's CPU time by a sixth and still decoded a third more of the
+# radio clip than plain sequential faster-whisper (benchmarks/long_episode.py).
+BEST_OF = 1
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[float], None]
@@ -131,6 +137,9 @@ class Transcriber:
         """Transcribe 16 kHz mono samples; ``batch_size`` 0 or 1 decodes sequentially."""
         language = language or ("en" if self.english_only else None)
         started = time.perf_counter()
+        # Temperature fallback samples at random: the same seed for every call gives a
+        # resumed run the same words as an uninterrupted one.
+        _seed_sampling()
         try:
             if batch_size > 1:
                 decoded, info = self._transcribe_batched(samples, language, batch_size)
@@ -164,6 +173,7 @@ class Transcriber:
             vad_filter=vad_filter,
             word_timestamps=True,
             condition_on_previous_text=False,
+            best_of=BEST_OF,
         )
 
     def _transcribe_batched(self, samples, language, batch_size):
@@ -196,30 +206,33 @@ class Transcriber:
     ) -> tuple[list[Segment], list[Gap]]:
         """Decode again any stretch the voice detector calls speech but no word covers,
         with more context each try; what no try fills is returned as a gap."""
-        gaps = []
-        for stretch in skipped_speech(merge_close(speech, MIN_GAP_SECONDS), segments):
-            found = self._redecode_stretch(samples, stretch, language)
-            if found:
-                segments.extend(found)
-            else:
-                logger.info("gap %.1f-%.1f s: no words after decoding it again", *stretch)
-                gaps.append(Gap(round(stretch[0], 3), round(stretch[1], 3), GAP_REASON))
-        return sorted(segments, key=lambda segment: segment.start), gaps
-
-    def _redecode_stretch(self, samples, stretch, language) -> list[Segment]:
+        pending = skipped_speech(merge_close(speech, MIN_GAP_SECONDS), segments)
         for context, detector in REDECODE_CONTEXTS:
-            logger.info(
-                "re-decoding %.1f-%.1f s (speech with no words), %.1f s of context",
-                *stretch,
-                context,
-            )
-            redone = self._decode_span(
-                samples, stretch[0] - context, stretch[1] + context, language, detector
-            )
-            found = words_inside(redone, stretch)
-            if found:
-                return found
-        return []
+            unfilled = []
+            # Stretches close together share one decoding window: whisper pays for a
+            # whole 30 s window however little of it is speech.
+            for group in group_into_windows(pending, context, REDECODE_WINDOW_SECONDS):
+                logger.info(
+                    "re-decoding %.1f-%.1f s (%d stretches of speech with no words), "
+                    "%.1f s of context",
+                    group[0][0],
+                    group[-1][1],
+                    len(group),
+                    context,
+                )
+                redone = self._decode_span(
+                    samples, group[0][0] - context, group[-1][1] + context, language, detector
+                )
+                for stretch in group:
+                    found = words_inside(redone, stretch)
+                    segments.extend(found)
+                    if not found:
+                        unfilled.append(stretch)
+            pending = unfilled
+        for stretch in pending:
+            logger.info("gap %.1f-%.1f s: no words after decoding it again", *stretch)
+        gaps = [Gap(round(start, 3), round(end, 3), GAP_REASON) for start, end in pending]
+        return sorted(segments, key=lambda segment: segment.start), gaps
 
     def _decode_span(
         self, samples, start: float, end: float, language, vad_filter: bool = True
@@ -261,6 +274,12 @@ def silence_to_cut_at(samples: np.ndarray) -> int:
     if length < 0.2:
         return quietest_point(samples)
     return min(len(samples) - 1, int((start + end) / 2 * SAMPLE_RATE))
+
+
+def _seed_sampling() -> None:
+    import ctranslate2
+
+    ctranslate2.set_random_seed(0)
 
 
 def _collect(decoded: Iterable, on_progress: ProgressCallback | None):
