@@ -198,16 +198,24 @@ def batch_options(command):
     return with_run
 
 
+class _StderrHandler(logging.Handler):
+    """Log records on whatever ``sys.stderr`` is now (click's runner swaps it in tests)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"{record.name}: {record.getMessage()}", err=True)
+
+
+_LOG_HANDLER = _StderrHandler()
+
+
 def show_log(verbose: int) -> None:
     """The pipeline's log on stderr: -v shows what it decides, -vv how."""
-    if not verbose:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     for name in ("pipeline", "db"):
         logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+        logger.removeHandler(_LOG_HANDLER)
+        if verbose:
+            logger.addHandler(_LOG_HANDLER)
+            logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
 # A label for messages (None: the error names its file) and how to make the request.

@@ -9,6 +9,7 @@ function a Ray worker runs for a whole episode.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .sentences import segment_from_words
 from .settings import TranscriptionSettings
 from .transcribe import ProgressCallback, Transcriber, silence_to_cut_at
 
+logger = logging.getLogger(__name__)
 MIN_GAP_PART = 0.5  # a gap cut by a chunk edge keeps its pieces longer than this
 
 
@@ -67,8 +69,10 @@ def transcribe_audio_file(
             result = _transcribe_chunk(load(), chunk, settings, language, on_progress)
             if checkpoint is not None:
                 checkpoint.save(result)
+            logger.info("chunk %d (%.1f-%.1f s) transcribed", *_where(chunk))
         else:
             reused.append(result)
+            logger.info("chunk %d (%.1f-%.1f s) from the checkpoint", *_where(chunk))
         if on_progress is not None:
             on_progress(result.end)
         results.append(result)
@@ -83,6 +87,10 @@ def transcribe_audio_file(
         resumed=sum(result.end - result.start for result in reused),
     )
     return TranscribedFile(audio, transcript, len(results), len(reused))
+
+
+def _where(chunk: AudioChunk) -> tuple[int, float, float]:
+    return chunk.index, chunk.start, chunk.end
 
 
 def _transcribe_chunk(

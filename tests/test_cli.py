@@ -149,3 +149,10 @@ def test_silent_file_is_stored_with_no_segments(run_cli, tmp_path, transcriber, 
     result = run_cli("ingest", quiet, "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)[0]["segments"] == 0
+
+
+def test_verbose_shows_the_pipeline_log_and_quiet_runs_do_not(run_cli, fake_transcriber):
+    loud = run_cli("ingest", CORPUS / "jfk.flac", "-v")
+    assert "pipeline.longform: chunk 0 (0.0-11.0 s) transcribed" in loud.stderr
+    quiet = run_cli("ingest", CORPUS / "jfk.flac")
+    assert "pipeline." not in quiet.stderr
