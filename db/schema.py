@@ -131,5 +131,7 @@ def open_archive(path: str | os.PathLike, *, create: bool = True) -> sqlite_util
         db.execute("PRAGMA busy_timeout = 5000")
         migrations.apply(db)
     except sqlite3.DatabaseError as ex:
+        if "locked" in str(ex):
+            raise ArchiveError(f"{path}: the archive is locked by another process") from None
         raise ArchiveError(f"{path}: not a usable archive ({ex})") from None
     return db

@@ -218,12 +218,12 @@ def show_log(verbose: int) -> None:
             logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
-# A label for messages (None: the error names its file) and how to make the request.
-BatchItem = tuple["str | None", "functools.partial | object"]
-
-
 def run_batch(run: BatchRun, db, items: list, noun: str) -> None:
-    """Prepare and store each item; an item that fails is reported and the rest go on."""
+    """Prepare and store each item; an item that fails is reported and the rest go on.
+
+    ``items``: (label for its messages, or None when its errors name the file; a function
+    that makes its ``EpisodeRequest``, which may fail, as a download does).
+    """
     load_transcriber = transcriber_factory(run.settings)
     checkpoints = checkpoint_root(run.db_path)
     stored, failed = [], 0
