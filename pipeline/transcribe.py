@@ -27,6 +27,7 @@ from .coverage import (
     group_into_windows,
     merge_close,
     skipped_speech,
+    speech_windows,
     snap_words_to_speech,
     words_inside,
 )
@@ -141,15 +142,15 @@ class Transcriber:
         # resumed run the same words as an uninterrupted one.
         _seed_sampling()
         try:
+            speech = speech_regions(samples)
             if batch_size > 1:
-                decoded, info = self._transcribe_batched(samples, language, batch_size)
+                decoded, info = self._transcribe_batched(samples, language, batch_size, speech)
                 decoded = list(_collect(decoded, on_progress))
                 segments = self._redecode_repetitions(samples, decoded, language)
             else:
                 # This path already fell back through higher temperatures on any loop.
                 decoded, info = self._transcribe_sequential(samples, language)
                 segments = [segment for segment, _ in _collect(decoded, on_progress)]
-            speech = speech_regions(samples)
             segments, gaps = self._redecode_skipped_speech(samples, segments, speech, language)
         except Exception as ex:
             raise TranscribeError(f"transcription failed: {_one_line(ex)}") from None
@@ -176,14 +177,19 @@ class Transcriber:
             best_of=BEST_OF,
         )
 
-    def _transcribe_batched(self, samples, language, batch_size):
+    def _transcribe_batched(self, samples, language, batch_size, speech):
+        """Batched decoding of the windows our detector hears speech in: the pipeline's own
+        detector runs along the whole audio without a restart, and goes deaf after clean
+        reading (on the joined corpus it lost most of the radio clip)."""
         from faster_whisper import BatchedInferencePipeline
 
+        clips = speech_windows(speech, len(samples) / SAMPLE_RATE)
         pipeline = BatchedInferencePipeline(self.model)
         return pipeline.transcribe(
             samples,
             language=language,
-            vad_filter=True,
+            vad_filter=not clips,  # no speech heard: let it see for itself
+            clip_timestamps=[{"start": start, "end": end} for start, end in clips] or None,
             word_timestamps=True,
             batch_size=batch_size,
         )
@@ -213,7 +219,7 @@ class Transcriber:
             # whole 30 s window however little of it is speech.
             for group in group_into_windows(pending, context, REDECODE_WINDOW_SECONDS):
                 logger.info(
-                    "re-decoding %.1f-%.1f s (%d stretches of speech with no words), "
+                    "re-decoding %.1f-%.1f s (speech with no words: %d stretch(es)), "
                     "%.1f s of context",
                     group[0][0],
                     group[-1][1],
