@@ -112,3 +112,17 @@ def test_a_damaged_archive(ingest, db_path):
     SabotagingFake.sabotage = staticmethod(damage)
     result = ingest()
     assert_failed_and_kept(result, db_path, "the archive is damaged")
+
+
+def test_restart_discards_the_checkpoint_and_transcribes_again(ingest, db_path, run_cli):
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    SabotagingFake.sabotage = staticmethod(lambda: holder.execute("begin exclusive"))
+    assert ingest().exit_code == 1 and checkpoint_files(db_path)
+    holder.execute("rollback")
+    holder.close()
+    SabotagingFake.calls = 0
+    SabotagingFake.sabotage = staticmethod(lambda: None)
+    result = run_cli("ingest", AUDIO, "--id", "jfk", "--restart")
+    assert result.exit_code == 0, result.stderr
+    assert SabotagingFake.calls == 1 and "from the checkpoint" not in result.stderr
+    assert not Path(db_path + "-checkpoints").exists()
