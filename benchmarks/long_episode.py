@@ -5,9 +5,9 @@
 
 The episode is the corpus clips joined into one cycle (apollo11 first, then the three
 sonnets and jfk, 2 s apart) and repeated to the length asked, encoded as MP3 like a
-podcast. ``recall`` runs, each in a fresh process on that file: plain faster-whisper
-sequential (VAD, no conditioning on previous text) and batched, then ``archive ingest``
-(default settings) once whole and once killed at about 80% and run again. It reports
+podcast. ``recall`` runs, each in a fresh process on that file: ``archive ingest``
+(default settings) once whole and once killed at about 80% and run again, then plain
+faster-whisper batched and sequential (VAD, no conditioning on previous text). It reports
 words per clip for each, the gaps the archive lists, heard speech over 5 s with no words
 that is not listed, wall time, real-time factor, peak memory, the resumed run's time as
 a share of the whole run's, and how many segments the two archive runs share.
@@ -220,42 +220,63 @@ def compare_runs(first: Path, second: Path) -> dict:
     }
 
 
-def recall(minutes: float, folder: Path, resume: bool) -> dict:
+def recall(minutes: float, folder: Path, resume: bool, partial: Path | None = None) -> dict:
+    """The archive first (whole, then killed and resumed), then plain faster-whisper; the
+    report so far is written to ``partial`` after each step, for runs cut short."""
     audio, spans = make_episode(folder, minutes)
     duration = spans[-1][2] + GAP
     report = {"episode_minutes": round(duration / 60, 1), "clips": len(spans)}
     runs, counts = {}, {}
-    for name, batch_size in (("plain_sequential", 0), ("plain_batched", 8)):
-        log(f"{name} on {duration / 60:.0f} min")
-        run = timed([sys.executable, "-c", PLAIN_WORKER, str(audio), str(batch_size)])
-        counts[name] = words_per_clip(json.loads(run.pop("stdout")), spans)
-        runs[name] = run
-    log("archive ingest, whole")
+    log(f"archive ingest, whole, on {duration / 60:.0f} min")
     whole_db = folder / "whole.db"
-    run = timed(ingest_command(audio, whole_db))
-    run.pop("stdout")
-    runs["archive"] = run
+    runs["archive"] = timed(ingest_command(audio, whole_db))
+    runs["archive"].pop("stdout")
     counts["archive"] = words_per_clip(archive_word_midpoints(whole_db), spans)
-    for name, run in runs.items():
-        run["words"] = sum(counts[name])
-        run["real_time_factor"] = round(duration / run["seconds"], 2)
-    report["runs"] = runs
-    report["archive_rtf_over_plain_batched"] = round(
-        runs["archive"]["real_time_factor"] / runs["plain_batched"]["real_time_factor"], 3
-    )
-    report["archive_cpu_speed_over_plain_batched"] = round(
-        runs["plain_batched"]["cpu_seconds"] / runs["archive"]["cpu_seconds"], 3
-    )
-    report["words_per_clip"] = per_clip_table(counts, spans)
     with sqlite3.connect(whole_db) as conn:
         report["gaps"] = [list(row) for row in conn.execute("select start, end, reason from gaps")]
     report["unlisted_silent_speech_over_5s"] = unlisted_silent_speech(audio, whole_db)
+    _summarise(report, runs, counts, spans, duration, partial)
     if resume:
         log("archive ingest, killed at 80% and resumed")
         resumed_db = folder / "resumed.db"
         report["resume"] = killed_and_resumed(audio, resumed_db, runs["archive"])
         report["resume"]["whole_vs_resumed"] = compare_runs(whole_db, resumed_db)
+        _summarise(report, runs, counts, spans, duration, partial)
+    for name, batch_size in (("plain_batched", 8), ("plain_sequential", 0)):
+        log(f"{name} on {duration / 60:.0f} min")
+        run = timed([sys.executable, "-c", PLAIN_WORKER, str(audio), str(batch_size)])
+        counts[name] = words_per_clip(json.loads(run.pop("stdout")), spans)
+        runs[name] = run
+        _summarise(report, runs, counts, spans, duration, partial)
     return report
+
+
+def _clip_total(counts: list[int], spans, clip: str) -> int:
+    return sum(count for count, span in zip(counts, spans) if span[0] == clip)
+
+
+def _summarise(report, runs, counts, spans, duration, partial: Path | None) -> None:
+    for name, run in runs.items():
+        run["words"] = sum(counts[name])
+        run["real_time_factor"] = round(duration / run["seconds"], 2)
+    report["runs"] = runs
+    if "plain_batched" in runs:
+        plain, ours = runs["plain_batched"], runs["archive"]
+        report["archive_rtf_over_plain_batched"] = round(
+            ours["real_time_factor"] / plain["real_time_factor"], 3
+        )
+        report["archive_cpu_speed_over_plain_batched"] = round(
+            plain["cpu_seconds"] / ours["cpu_seconds"], 3
+        )
+    if "plain_sequential" in counts:
+        report["words_per_clip"] = per_clip_table(counts, spans)
+    else:
+        report["words_per_clip_so_far"] = {
+            name: {clip: _clip_total(found, spans, clip) for clip in CYCLE}
+            for name, found in counts.items()
+        }
+    if partial is not None:
+        partial.write_text(json.dumps(report, indent=2))
 
 
 def memory(lengths: list[float], folder: Path) -> dict:
@@ -277,12 +298,15 @@ def main() -> None:
     parser.add_argument("what", choices=["recall", "memory"])
     parser.add_argument("--minutes", type=float, nargs="+", default=[90.0])
     parser.add_argument("--no-resume", action="store_true", help="recall: skip the kill test")
+    parser.add_argument("--partial", type=Path, help="recall: write the report so far here")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         report = {"machine": {"cpus": os.cpu_count(), "load": os.getloadavg()[0]}}
         if options.what == "recall":
-            report["recall"] = recall(options.minutes[0], folder, not options.no_resume)
+            report["recall"] = recall(
+                options.minutes[0], folder, not options.no_resume, options.partial
+            )
         else:
             report["memory"] = memory(options.minutes, folder)
     print(json.dumps(report, indent=2))

@@ -74,7 +74,9 @@ def store_patiently(
             left = deadline - time.monotonic()
             if "locked" not in message or left <= 0:
                 if "locked" in message:
-                    message += f" (waited {patience:.0f} s; set ARCHIVE_BUSY_TIMEOUT to wait longer)"
+                    message += (
+                        f" (waited {patience:.0f} s; set ARCHIVE_BUSY_TIMEOUT to wait longer)"
+                    )
                 raise StorageError(message) from None
             on_wait(f"{path} is locked by another process; waiting up to {left:.0f} s more")
             wait = left

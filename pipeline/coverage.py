@@ -66,27 +66,6 @@ def group_into_windows(spans: list[Span], context: float, window: float) -> list
     return groups
 
 
-def speech_windows(
-    speech: list[Span], duration: float, window: float = 30.0, pad: float = 0.3, bridge: float = 2.0
-) -> list[Span]:
-    """Speech regions padded, joined across pauses under ``bridge`` seconds while they
-    fit in one ``window``, and cut into windows where they run longer: what the batched
-    decoder is given to transcribe."""
-    windows: list[Span] = []
-    for start, end in speech:
-        start = max(0.0, start - pad, windows[-1][1] if windows else 0.0)
-        end = min(duration, end + pad)
-        if windows and start - windows[-1][1] < bridge and end - windows[-1][0] <= window:
-            windows[-1] = (windows[-1][0], end)
-            continue
-        while end - start > window:  # a stretch with no pause long enough to cut at
-            windows.append((start, start + window))
-            start += window
-        if end > start:
-            windows.append((start, end))
-    return windows
-
-
 def merge_close(spans: list[Span], max_gap: float) -> list[Span]:
     """Join speech regions separated by less than ``max_gap`` seconds of silence."""
     merged: list[Span] = []

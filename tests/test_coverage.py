@@ -5,7 +5,6 @@ from pipeline.coverage import (
     merge_close,
     skipped_speech,
     snap_words_to_speech,
-    speech_windows,
     words_inside,
 )
 from pipeline.records import Segment, Word
@@ -121,12 +120,3 @@ def test_stretches_close_together_share_a_decoding_window():
     assert groups == [spans[:3], [spans[3]], [spans[4]]]
     assert group_into_windows(spans[:3], 8.0, 30.0) == [spans[:2], [spans[2]]]
 
-
-def test_speech_windows_join_close_regions_and_cut_long_ones():
-    speech = [(1.0, 5.0), (6.0, 20.0), (25.0, 28.0), (40.0, 105.0)]
-    windows = speech_windows(speech, 110.0)
-    assert windows[0] == pytest.approx((0.7, 20.3))  # a 1 s pause is bridged
-    assert windows[1] == pytest.approx((24.7, 28.3))  # a 4.4 s pause is not
-    assert all(b - a <= 30.0 for a, b in windows)
-    assert windows[-1][1] == pytest.approx(105.3)
-    assert all(b[0] >= a[1] for a, b in zip(windows, windows[1:]))

@@ -26,7 +26,8 @@ def test_gaps_are_counted_stored_shown_and_served(run_cli, monkeypatch, db_path)
     table = run_cli("chapters", "jfk").stdout
     assert "1 stretch of speech (0:03.5) could not be transcribed:" in table
     start, end, reason = table.splitlines()[-1].split(maxsplit=2)
-    assert (start, end, reason) == ("0:04", "0:07.5", "heard speech, no words after decoding it again")
+    assert (start, end) == ("0:04", "0:07.5")
+    assert reason == "heard speech, no words after decoding it again"
     [chapter] = json.loads(run_cli("chapters", "jfk", "--json").stdout)
     assert chapter["gaps"] == [
         {"start": 4.0, "end": 7.5, "reason": "heard speech, no words after decoding it again"}
