@@ -170,8 +170,12 @@ def killed_and_resumed(audio: Path, db: Path, whole: dict) -> dict:
     """Kill an ingest once 80% of its audio is checkpointed, then run it again."""
     checkpoints = Path(str(db) + "-checkpoints")
     from pipeline.audio import AudioStream
+    from pipeline.chunks import SEARCH_SECONDS
+    from pipeline.settings import DEFAULT_CHUNK_SECONDS
 
-    chunk_target = 0.8 * AudioStream(audio).declared
+    declared = AudioStream(audio).declared
+    # About 80%, but before the last chunk: once that is done the episode is stored.
+    chunk_target = min(0.8 * declared, declared - DEFAULT_CHUNK_SECONDS - SEARCH_SECONDS)
     process = subprocess.Popen(ingest_command(audio, db), stderr=subprocess.DEVNULL)
     started = time.perf_counter()
     while process.poll() is None and _checkpointed_seconds(checkpoints) < chunk_target:
