@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARCHIVE_DB ?= examples/demo.db
 SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
 
-.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages benchmark-search-scale clean
+.PHONY: install system-deps demo test benchmark benchmark-long benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages benchmark-search-scale clean
 
 $(BIN)/archive: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: install system-deps
 
 benchmark: install
 	$(BIN)/python benchmarks/ingest.py
+
+# Hours of work on two cores: recall, speed and resume on 90 minutes, memory up to 3 hours.
+benchmark-long: install system-deps
+	$(BIN)/python benchmarks/long_episode.py recall --minutes 90
+	$(BIN)/python benchmarks/long_episode.py memory --minutes 30 90 180
 
 benchmark-alignment: install system-deps
 	$(BIN)/python benchmarks/alignment.py

@@ -68,6 +68,15 @@ def episode_warnings(db: sqlite_utils.Database, episode_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+def episode_gaps(db: sqlite_utils.Database, episode_id: str) -> list[dict]:
+    """Stretches of heard speech that have no words, in order."""
+    return list(
+        db.query(
+            "select start, end, reason from gaps where episode_id = ? order by start", [episode_id]
+        )
+    )
+
+
 def existing_episode_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
     """Those of ``ids`` that the archive already holds."""
     found: set[str] = set()

@@ -108,6 +108,18 @@ def m003_hidden_chapters(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m004_gaps(db: sqlite_utils.Database) -> None:
+    """Stretches where speech was heard but no decoding produced words."""
+    db["gaps"].create(
+        {"id": int, "episode_id": str, "start": float, "end": float, "reason": str},
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "start", "end", "reason"},
+    )
+    db["gaps"].create_index(["episode_id", "start"])
+
+
+@migrations()
 def m005_warnings(db: sqlite_utils.Database) -> None:
     """What was fixed or left out while an episode was read, grouped and capped."""
     db["warnings"].create(
@@ -162,6 +174,8 @@ def open_archive(path: str | os.PathLike, *, create: bool = True) -> sqlite_util
         db.execute("PRAGMA journal_mode = WAL")
         migrations.apply(db)
     except sqlite3.DatabaseError as ex:
+        if "locked" in str(ex):
+            raise ArchiveError(f"{path}: the archive is locked by another process") from None
         raise ArchiveError(f"{path}: not a usable archive ({ex})") from None
     return db
 

@@ -14,7 +14,7 @@ from itertools import count
 import sqlite_utils
 
 from db.search_index import search_index_kept_in_step
-from pipeline.records import AlignedEpisode, Chapter, Segment, Word
+from pipeline.records import AlignedEpisode, Chapter, Gap, Segment, Word
 
 
 def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
@@ -41,13 +41,14 @@ def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
             _insert_rows(db, "segments", segment_rows)
             _insert_rows(db, "words", word_rows)
         _insert_rows(db, "warnings", _warning_rows(episode))
+        _insert_rows(db, "gaps", [_gap_row(episode.id, gap) for gap in episode.transcript.gaps])
 
 
 def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
     """Remove an episode and everything under it; the FTS triggers follow."""
     with db.atomic(), search_index_kept_in_step(db, episode_id):
         existed = db.execute("select 1 from episodes where id = ?", [episode_id]).fetchone()
-        for table in ("words", "segments", "chapters"):
+        for table in ("gaps", "words", "segments", "chapters"):
             db.execute(f"delete from [{table}] where episode_id = ?", [episode_id])
         db.execute("delete from warnings where episode_id = ?", [episode_id])
         db.execute("delete from episodes where id = ?", [episode_id])
@@ -143,3 +144,7 @@ def _word_row(episode_id: str, segment_id: int, word_id: int, position: int, wor
         "word": word.word,
         "probability": word.probability,
     }
+
+
+def _gap_row(episode_id: str, gap: Gap) -> dict:
+    return {"episode_id": episode_id, "start": gap.start, "end": gap.end, "reason": gap.reason}

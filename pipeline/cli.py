@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import logging
 import sys
 import types
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +17,7 @@ import click
 from db.read import (
     EpisodeNotFound,
     episode_chapters,
+    episode_gaps,
     episode_warnings,
     existing_episode_ids,
     find_episode,
@@ -22,6 +25,7 @@ from db.read import (
     load_episode,
 )
 from db.schema import ArchiveError, open_archive, open_archive_read_only
+from db.storage import StorageError, store_patiently
 
 
 class _ImportedOnFirstUse(types.ModuleType):
@@ -47,10 +51,13 @@ if "av" not in sys.modules:
     sys.modules["av"] = _ImportedOnFirstUse("av")
 
 from .documents import without_controls as sanitize_for_terminal
+from .checkpoint import checkpoint_root, remove_checkpoint
 from .export import FORMATS, export_episode, export_file_name
 from .textnorm import plural
 from .timefmt import format_clock, format_timestamp
-from .transcribe import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, Transcriber
+from .settings import DEFAULT_BATCH_SIZE, DEFAULT_CHUNK_SECONDS, DEFAULT_MODEL
+from .settings import TranscriptionSettings
+from .transcribe import Transcriber
 
 
 def failures() -> tuple:
@@ -96,7 +103,7 @@ def open_existing(db_path: str):
 
 
 def transcription_options(command):
-    """The options that choose and run the model, as ``ingest`` has them."""
+    """The options that choose and run the model; the command gets them as ``settings``."""
     options = [
         click.option(
             "--model",
@@ -127,10 +134,31 @@ def transcription_options(command):
             show_default=True,
             help="Windows decoded at once by the batched pipeline; 0 decodes sequentially.",
         ),
+        click.option(
+            "--chunk-seconds",
+            type=click.FloatRange(min=10),
+            default=DEFAULT_CHUNK_SECONDS,
+            show_default=True,
+            help="Audio transcribed (and checkpointed) at a time, cut at a pause.",
+        ),
     ]
+
+    @functools.wraps(command)
+    def with_settings(*args, model, device, compute_type, language, batch_size, chunk_seconds,
+                      **kwargs):
+        settings = TranscriptionSettings(
+            model=model,
+            device=device,
+            compute_type=compute_type,
+            language=language,
+            batch_size=batch_size,
+            chunk_seconds=chunk_seconds,
+        )
+        return command(*args, settings=settings, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        with_settings = option(with_settings)
+    return with_settings
 
 
 def strict_option(command):
@@ -141,10 +169,117 @@ def strict_option(command):
     )(command)
 
 
-def transcriber_factory(model: str, device: str, compute_type: str):
-    """Loads the model on first use, once for the whole batch (never when all files fail)."""
+def transcriber_factory(settings: TranscriptionSettings):
+    """Loads the model on first use, once for the whole batch (never when all files fail,
+    nor when every chunk comes from a checkpoint)."""
     return functools.cache(
-        lambda: Transcriber(model=model, device=device, compute_type=compute_type)
+        lambda: Transcriber(
+            model=settings.model,
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=settings.cpu_threads,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """What ``ingest`` and ``feed`` share: how to transcribe, and where and how to store."""
+
+    settings: TranscriptionSettings
+    strict: bool
+    restart: bool
+    quiet: bool
+    as_json: bool
+    db_path: str
+
+
+def batch_options(command):
+    """The options ``ingest`` and ``feed`` share; the command gets them as ``run``."""
+
+    @functools.wraps(command)
+    def with_run(*args, settings, strict, restart, quiet, verbose, as_json, db_path, **kwargs):
+        show_log(verbose)
+        run = BatchRun(settings, strict, restart, quiet, as_json, db_path)
+        return command(*args, run=run, **kwargs)
+
+    for option in reversed(
+        [
+            strict_option,
+            transcription_options,
+            click.option(
+                "--restart",
+                is_flag=True,
+                help="Discard the finished chunks of an interrupted run and start over.",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress bars."),
+            click.option(
+                "-v", "--verbose", count=True, help="Log what the pipeline does (-vv: more)."
+            ),
+            json_option,
+            db_option,
+        ]
+    ):
+        with_run = option(with_run)
+    return with_run
+
+
+class _StderrHandler(logging.Handler):
+    """Log records on whatever ``sys.stderr`` is now (click's runner swaps it in tests)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"{record.name}: {record.getMessage()}", err=True)
+
+
+_LOG_HANDLER = _StderrHandler()
+
+
+def show_log(verbose: int) -> None:
+    """The pipeline's log on stderr: -v shows what it decides, -vv how."""
+    for name in ("pipeline", "db"):
+        logger = logging.getLogger(name)
+        logger.removeHandler(_LOG_HANDLER)
+        if verbose:
+            logger.addHandler(_LOG_HANDLER)
+            logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+def run_batch(run: BatchRun, db, items: list, noun: str) -> None:
+    """Prepare and store each item; an item that fails is reported and the rest go on.
+
+    ``items``: (label for its messages, or None when its errors name the file; a function
+    that makes its ``EpisodeRequest``, which may fail, as a download does).
+    """
+    load_transcriber = transcriber_factory(run.settings)
+    checkpoints = checkpoint_root(run.db_path)
+    stored, failed = [], 0
+    for label, make_request in items:
+        prefix = f"{label}: " if label else ""
+        try:
+            episode = _prepare_with_progress(make_request(), run, load_transcriber, checkpoints)
+            store_patiently(db, episode, on_wait=lambda message: click.echo(message, err=True))
+        except StorageError as ex:
+            echo_error(prefix + str(ex) + _kept_checkpoint(episode, checkpoints))
+            failed += 1
+            continue
+        except feed_failures() as ex:
+            echo_error(prefix + str(ex))
+            failed += 1
+            continue
+        remove_checkpoint(checkpoints, episode.audio.sha256)
+        stored.append(_episode_summary(episode))
+        _report_stored(episode)
+    _print_stored(stored, run.as_json)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(items)} {noun} could not be ingested")
+
+
+def _kept_checkpoint(episode, checkpoints: Path) -> str:
+    if episode.transcript.model.startswith("publisher:"):
+        return ""
+    return (
+        f"; its transcript is kept in {checkpoints / episode.audio.sha256[:16]}: "
+        "run the same command again to store it without transcribing"
     )
 
 
@@ -174,29 +309,10 @@ def cli():
     type=click.Path(exists=True, dir_okay=False),
     help="Podcasting 2.0 chapters JSON (preferred over --notes and embedded chapters).",
 )
-@strict_option
 @click.option("--title", help="Episode title (default: the file's title tag, else its name).")
 @click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
-@transcription_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@json_option
-@db_option
-def ingest(
-    audio,
-    notes,
-    chapters_file,
-    strict,
-    title,
-    episode_id,
-    model,
-    device,
-    compute_type,
-    language,
-    batch_size,
-    quiet,
-    as_json,
-    db_path,
-):
+@batch_options
+def ingest(audio, notes, chapters_file, title, episode_id, run):
     """Transcribe, align and store one or more episodes.
 
     \b
@@ -205,9 +321,10 @@ def ingest(
 
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
+    Finished chunks of the transcript are kept beside the archive (ARCHIVE.db-checkpoints/)
+    until the episode is stored: running the same command again after a kill or a
+    storage error goes on from there (--restart: start over).
     """
-    from db.store import store_episode
-
     from .ingest import EpisodeRequest
 
     if len(audio) > 1 and (notes or chapters_file or title or episode_id):
@@ -216,27 +333,14 @@ def ingest(
         )
     try:
         outline = read_outline(notes, chapters_file)
-        db = open_archive(db_path)
+        db = open_archive(run.db_path)
     except failures() as ex:
         raise click.ClickException(str(ex)) from None
-    load_transcriber = transcriber_factory(model, device, compute_type)
-    stored, failed = [], 0
-    for path in audio:
-        request = EpisodeRequest(
-            path, outline, title, episode_id, language, batch_size, strict=strict
-        )
-        try:
-            episode = _prepare_with_progress(request, load_transcriber, quiet)
-            store_episode(db, episode)
-        except failures() as ex:
-            echo_error(str(ex))
-            failed += 1
-            continue
-        stored.append(_episode_summary(episode))
-        _report_stored(episode)
-    _print_stored(stored, as_json)
-    if failed:
-        raise click.ClickException(f"{failed} of {len(audio)} files could not be ingested")
+    items = [
+        (None, functools.partial(EpisodeRequest, path, outline, title, episode_id, run.strict))
+        for path in audio
+    ]
+    run_batch(run, db, items, "files")
 
 
 def read_outline(notes, chapters_file):
@@ -251,51 +355,71 @@ def read_outline(notes, chapters_file):
     return read_notes(notes) if notes else None
 
 
-def _prepare_with_progress(request, load_transcriber, quiet):
+def _prepare_with_progress(request, run: BatchRun, load_transcriber, checkpoints):
     from .align import describe_alignment
     from .ingest import prepare_episode
 
-    bar = None
-    done = 0.0
+    label = f"transcribing {Path(request.audio_path).name}"
+    with _ProgressBar(label, run.quiet) as bar:
+        episode = prepare_episode(
+            request,
+            run.settings,
+            load_transcriber,
+            warn=echo_warning,
+            checkpoint_dir=checkpoints,
+            restart=run.restart,
+            on_start=bar.start,
+            on_progress=bar.seconds,
+        )
+    alignment = describe_alignment(episode)
+    if alignment:
+        click.echo(alignment, err=True)
+    if request.transcript is None:  # else a publisher's: nothing was transcribed here
+        click.echo(_transcribed_line(episode.transcript), err=True)
+    return episode
 
-    def start(duration):
-        nonlocal bar
-        if not quiet:
-            bar = click.progressbar(
+
+def _transcribed_line(transcript) -> str:
+    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0.0
+    resumed = (
+        f"; {format_clock(transcript.resumed)} of it from the checkpoint"
+        if transcript.resumed
+        else ""
+    )
+    return (
+        f"transcribed {format_clock(transcript.duration)} of audio in "
+        f"{format_clock(transcript.elapsed)} ({speed:.1f}x real time{resumed})"
+    )
+
+
+class _ProgressBar:
+    """Seconds of audio done, on stderr; silent with --quiet."""
+
+    def __init__(self, label: str, quiet: bool):
+        self.label, self.quiet, self.bar, self.done = label, quiet, None, 0
+
+    def __enter__(self):
+        return self
+
+    def start(self, duration: float) -> None:
+        if not self.quiet:
+            self.bar = click.progressbar(
                 length=max(1, round(duration)),
-                label=f"transcribing {Path(request.audio_path).name}",
+                label=self.label,
                 file=sys.stderr,
                 show_percent=True,
                 show_eta=True,
             )
-            bar.__enter__()
+            self.bar.__enter__()
 
-    def progress(seconds):
-        nonlocal done
-        if bar is not None and round(seconds) > done:
-            bar.update(round(seconds) - done)
-            done = round(seconds)
+    def seconds(self, seconds: float) -> None:
+        if self.bar is not None and round(seconds) > self.done:
+            self.bar.update(round(seconds) - self.done)
+            self.done = round(seconds)
 
-    try:
-        episode = prepare_episode(
-            request, load_transcriber, warn=echo_warning, on_start=start, on_progress=progress
-        )
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    alignment = describe_alignment(episode)
-    if alignment:
-        click.echo(alignment, err=True)
-    if request.transcript is not None:
-        return episode  # a publisher's transcript: nothing was transcribed here
-    transcript = episode.transcript
-    speed = transcript.duration / transcript.elapsed if transcript.elapsed else 0.0
-    click.echo(
-        f"transcribed {format_clock(transcript.duration)} of audio in "
-        f"{format_clock(transcript.elapsed)} ({speed:.1f}x real time)",
-        err=True,
-    )
-    return episode
+    def __exit__(self, *exc_info):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 def _episode_summary(episode) -> dict:
@@ -313,9 +437,18 @@ def _report_stored(episode) -> None:
     transcript = f", the publisher's {kind} transcript" if kind != episode.transcript.model else ""
     click.echo(
         f"stored {episode.id} '{episode.title}': {plural(len(episode.chapters), 'chapter')}, "
-        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}",
+        f"{plural(sum(len(c.segments) for c in episode.chapters), 'segment')}{transcript}"
+        f"{_gaps_note(episode.transcript.gaps)}",
         err=True,
     )
+
+
+def _gaps_note(gaps) -> str:
+    if not gaps:
+        return ""
+    seconds = sum(gap.end - gap.start for gap in gaps)
+    stretches = "1 stretch" if len(gaps) == 1 else f"{len(gaps)} stretches"
+    return f"; {stretches} of speech ({format_clock(seconds)}) could not be transcribed"
 
 
 def _print_stored(stored: list[dict], as_json: bool) -> None:
@@ -375,7 +508,10 @@ def chapters(episode, as_json, db_path):
     except EpisodeNotFound as ex:
         raise click.ClickException(str(ex)) from None
     rows = episode_chapters(db, row["id"])
+    gaps = episode_gaps(db, row["id"])
     if as_json:
+        for chapter in rows:  # each gap listed under the chapter it starts in
+            chapter["gaps"] = [g for g in gaps if chapter["start"] <= g["start"] < chapter["end"]]
         click.echo(json.dumps(rows, indent=2))
         return
     click.echo(
@@ -397,6 +533,7 @@ def chapters(episode, as_json, db_path):
             for chapter in rows
         ],
     )
+    _print_gaps(gaps)
     _echo_stored_warnings(episode_warnings(db, row["id"]))
 
 
@@ -421,6 +558,18 @@ def _echo_stored_warnings(warnings: list[str]) -> None:
             f"  ... {len(warnings) - WARNINGS_SHOWN} more (all of them: the warnings table)",
             err=True,
         )
+
+
+def _print_gaps(gaps: list[dict]) -> None:
+    if not gaps:
+        return
+    seconds = sum(gap["end"] - gap["start"] for gap in gaps)
+    stretches = "1 stretch" if len(gaps) == 1 else f"{len(gaps)} stretches"
+    click.echo(f"\n{stretches} of speech ({format_clock(seconds)}) could not be transcribed:")
+    print_table(
+        ["start", "end", "reason"],
+        [[format_clock(g["start"]), format_clock(g["end"]), g["reason"]] for g in gaps],
+    )
 
 
 @cli.command()
@@ -653,27 +802,8 @@ def feed_failures() -> tuple:
     type=click.Path(file_okay=False),
     help="Audio cache folder (default: $ARCHIVE_CACHE, else ~/.cache/transcript-archive/audio).",
 )
-@strict_option
-@transcription_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-@json_option
-@db_option
-def feed(
-    feed_location,
-    limit,
-    transcribe,
-    reingest,
-    cache_dir,
-    strict,
-    model,
-    device,
-    compute_type,
-    language,
-    batch_size,
-    quiet,
-    as_json,
-    db_path,
-):
+@batch_options
+def feed(feed_location, limit, transcribe, reingest, cache_dir, run):
     """Ingest a podcast feed (RSS or Atom, a URL or a file): each item not yet archived.
 
     \b
@@ -687,8 +817,6 @@ def feed(
     resumes on the next run. An item that fails is reported, the others are stored, and
     the exit status is 1.
     """
-    from db.store import store_episode
-
     from .download import http_client
     from .feed import FeedError
     from .feed_episode import read_feed
@@ -696,37 +824,21 @@ def feed(
     with http_client() as client:
         try:
             parsed = read_feed(feed_location, client)
-            db = open_archive(db_path)
+            db = open_archive(run.db_path)
         except (FeedError, ArchiveError) as ex:
             raise click.ClickException(str(ex)) from None
         for warning in parsed.warnings:
             echo_warning(warning)
-        items = _items_to_ingest(db, parsed, limit, reingest)
-        load_transcriber = transcriber_factory(model, device, compute_type)
-        stored, failed = [], 0
-        for item in items:
-            try:
-                request = _feed_request(
-                    item,
-                    client,
-                    cache_dir,
-                    transcribe,
-                    quiet,
-                    language=language,
-                    batch_size=batch_size,
-                    strict=strict,
-                )
-                episode = _prepare_with_progress(request, load_transcriber, quiet)
-                store_episode(db, episode)
-            except feed_failures() as ex:
-                echo_error(f"{item.guid}: {ex}")
-                failed += 1
-                continue
-            stored.append(_episode_summary(episode))
-            _report_stored(episode)
-    _print_stored(stored, as_json)
-    if failed:
-        raise click.ClickException(f"{failed} of {len(items)} items could not be ingested")
+        items = [
+            (
+                item.guid,
+                functools.partial(
+                    _feed_request, item, client, cache_dir, transcribe, run.quiet, strict=run.strict
+                ),
+            )
+            for item in _items_to_ingest(db, parsed, limit, reingest)
+        ]
+        run_batch(run, db, items, "items")
 
 
 def _items_to_ingest(db, parsed, limit, reingest):

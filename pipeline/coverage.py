@@ -54,6 +54,18 @@ def words_inside(segments: list[Segment], span: Span) -> list[Segment]:
     return kept
 
 
+def group_into_windows(spans: list[Span], context: float, window: float) -> list[list[Span]]:
+    """Consecutive spans grouped so that each group, with ``context`` either side, fits in
+    ``window`` seconds (a span longer than that is a group of its own)."""
+    groups: list[list[Span]] = []
+    for span in spans:
+        if groups and span[1] + context - (groups[-1][0][0] - context) <= window:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
 def merge_close(spans: list[Span], max_gap: float) -> list[Span]:
     """Join speech regions separated by less than ``max_gap`` seconds of silence."""
     merged: list[Span] = []

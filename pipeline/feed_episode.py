@@ -60,7 +60,7 @@ def feed_item_request(
     **options,
 ) -> EpisodeRequest:
     """Download the item's audio and gather what it brings; ``options`` go to the request
-    (``language``, ``batch_size``, ``strict``). Warnings are kept with the episode too."""
+    (``strict``). Warnings are kept with the episode too."""
     kept: list[str] = []
 
     def keep_and_warn(message: str) -> None:

@@ -56,6 +56,15 @@ class Segment:
     speaker: str | None = None  # as a publisher's transcript names them
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Heard speech that no decoding could turn into words."""
+
+    start: float
+    end: float
+    reason: str
+
+
 @dataclass
 class Transcript:
     segments: list[Segment]
@@ -63,6 +72,8 @@ class Transcript:
     duration: float  # seconds of audio transcribed
     model: str
     elapsed: float = 0.0  # wall-clock seconds spent transcribing
+    gaps: list[Gap] = field(default_factory=list)
+    resumed: float = 0.0  # seconds of the audio whose transcript came from a checkpoint
 
 
 @dataclass

@@ -3,13 +3,19 @@
 Two decoding paths: the sequential one (with temperature fallback) and faster-whisper's
 batched pipeline. Batched decoding has no fallback, so a window whose text is a
 repetition loop (high gzip compression ratio) is decoded again sequentially. Either
-way the segments are cut to sentence size before they leave this module.
+way, any stretch the voice detector hears but no word covers is decoded again, more
+and more widely; what stays empty is reported as a gap. The segments are cut to
+sentence size before they leave this module.
+
+This module transcribes samples in memory; ``pipeline/longform.py`` feeds it a whole
+file chunk by chunk.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -18,19 +24,31 @@ import numpy as np
 from .audio import SAMPLE_RATE
 from .coverage import (
     MIN_GAP_SECONDS,
+    group_into_windows,
     merge_close,
     skipped_speech,
     snap_words_to_speech,
     words_inside,
 )
-from .records import Segment, Transcript, Word
+from .records import Gap, Segment, Transcript, Word
 from .sentences import split_into_sentences
+from .settings import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, TranscriptionSettings
 
-DEFAULT_MODEL = "tiny.en"
-# Measured by benchmarks/ingest.py: batching is about 3x faster on two CPU cores at
-# the same word error rate on the corpus (see README, "Speed").
-DEFAULT_BATCH_SIZE = 8
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_MODEL", "Transcriber", "TranscribeError"]
 REPETITION_COMPRESSION_RATIO = 2.4  # faster-whisper's own fallback threshold
+# Silero's detector carries its state along the audio: after a minute of clean reading
+# it missed a minute of radio speech it hears when run on that clip alone. Restarting
+# it every 30 s lets each window be judged on its own.
+DETECTOR_WINDOW_SECONDS = 30.0
+# Context either side of a stretch when decoding it again, narrowest first; the last,
+# widest try gives the model whole sentences around a word it could not catch alone.
+REDECODE_CONTEXTS = ((0.5, True), (0.5, False), (8.0, False))  # (seconds, detector on)
+GAP_REASON = "heard speech, no words after decoding it again"
+REDECODE_WINDOW_SECONDS = 30.0  # whisper's window
+# One sample per temperature when falling back, not faster-whisper's five: on the joined
+# corpus this cut the archive's CPU time by a sixth and still decoded a third more of the
+# radio clip than plain sequential faster-whisper (benchmarks/long_episode.py).
+BEST_OF = 1
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[float], None]
@@ -95,6 +113,15 @@ class Transcriber:
                 f"{_one_line(ex)}"
             ) from None
 
+    @classmethod
+    def from_settings(cls, settings: TranscriptionSettings) -> "Transcriber":
+        return cls(
+            model=settings.model,
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=settings.cpu_threads,
+        )
+
     @property
     def english_only(self) -> bool:
         return not self.model.model.is_multilingual
@@ -110,7 +137,11 @@ class Transcriber:
         """Transcribe 16 kHz mono samples; ``batch_size`` 0 or 1 decodes sequentially."""
         language = language or ("en" if self.english_only else None)
         started = time.perf_counter()
+        # Temperature fallback samples at random: the same seed for every call gives a
+        # resumed run the same words as an uninterrupted one.
+        _seed_sampling()
         try:
+            speech = speech_regions(samples)
             if batch_size > 1:
                 decoded, info = self._transcribe_batched(samples, language, batch_size)
                 decoded = list(_collect(decoded, on_progress))
@@ -119,8 +150,7 @@ class Transcriber:
                 # This path already fell back through higher temperatures on any loop.
                 decoded, info = self._transcribe_sequential(samples, language)
                 segments = [segment for segment, _ in _collect(decoded, on_progress)]
-            speech = speech_regions(samples)
-            segments = self._redecode_skipped_speech(samples, segments, speech, language)
+            segments, gaps = self._redecode_skipped_speech(samples, segments, speech, language)
         except Exception as ex:
             raise TranscribeError(f"transcription failed: {_one_line(ex)}") from None
         segments = [piece for segment in segments for piece in split_into_sentences(segment)]
@@ -131,22 +161,28 @@ class Transcriber:
             duration=len(samples) / SAMPLE_RATE,
             model=self.name,
             elapsed=time.perf_counter() - started,
+            gaps=gaps,
         )
 
-    def _transcribe_sequential(self, samples, language):
+    def _transcribe_sequential(self, samples, language, vad_filter: bool = True):
         # Conditioning on the previous window's text lets one window's mistakes carry
         # into the next, and on the corpus it drops a sonnet's closing line.
         return self.model.transcribe(
             samples,
             language=language,
-            vad_filter=True,
+            vad_filter=vad_filter,
             word_timestamps=True,
             condition_on_previous_text=False,
+            best_of=BEST_OF,
         )
 
     def _transcribe_batched(self, samples, language, batch_size):
         from faster_whisper import BatchedInferencePipeline
 
+        # The pipeline's own detector joins the speech it hears with the silences cut
+        # out; given our windows instead (silences kept), whisper dropped a short word
+        # before a pause ("Two. [2 s] When forty winters"). What its detector misses
+        # (it goes deaf after clean reading) is found by the coverage check after.
         pipeline = BatchedInferencePipeline(self.model)
         return pipeline.transcribe(
             samples,
@@ -164,33 +200,90 @@ class Transcriber:
                 segments.append(segment)
                 continue
             logger.info("re-decoding %.1f-%.1f s: repetition loop", segment.start, segment.end)
-            segments.extend(self._decode_span(samples, segment.start, segment.end, language))
+            redone = self._decode_span(samples, segment.start, segment.end, language)
+            # Repair replaces words; it never leaves a stretch emptier than it found it.
+            segments.extend(redone if any(s.words for s in redone) else [segment])
         return segments
 
-    def _redecode_skipped_speech(self, samples, segments, speech, language) -> list[Segment]:
-        """Decode again any stretch the voice detector calls speech but no word covers."""
-        for gap in skipped_speech(merge_close(speech, MIN_GAP_SECONDS), segments):
-            logger.info("re-decoding %.1f-%.1f s: speech with no words", *gap)
-            redone = self._decode_span(samples, gap[0] - 0.5, gap[1] + 0.5, language)
-            segments.extend(words_inside(redone, gap))
-        return sorted(segments, key=lambda segment: segment.start)
+    def _redecode_skipped_speech(
+        self, samples, segments, speech, language
+    ) -> tuple[list[Segment], list[Gap]]:
+        """Decode again any stretch the voice detector calls speech but no word covers,
+        with more context each try; what no try fills is returned as a gap."""
+        pending = skipped_speech(merge_close(speech, MIN_GAP_SECONDS), segments)
+        for context, detector in REDECODE_CONTEXTS:
+            unfilled = []
+            # Stretches close together share one decoding window: whisper pays for a
+            # whole 30 s window however little of it is speech.
+            for group in group_into_windows(pending, context, REDECODE_WINDOW_SECONDS):
+                logger.info(
+                    "re-decoding %.1f-%.1f s (speech with no words: %d stretch(es)), "
+                    "%.1f s of context",
+                    group[0][0],
+                    group[-1][1],
+                    len(group),
+                    context,
+                )
+                redone = self._decode_span(
+                    samples, group[0][0] - context, group[-1][1] + context, language, detector
+                )
+                for stretch in group:
+                    found = words_inside(redone, stretch)
+                    segments.extend(found)
+                    if not found:
+                        unfilled.append(stretch)
+            pending = unfilled
+        for stretch in pending:
+            logger.info("gap %.1f-%.1f s: no words after decoding it again", *stretch)
+        gaps = [Gap(round(start, 3), round(end, 3), GAP_REASON) for start, end in pending]
+        return sorted(segments, key=lambda segment: segment.start), gaps
 
-    def _decode_span(self, samples, start: float, end: float, language) -> list[Segment]:
+    def _decode_span(
+        self, samples, start: float, end: float, language, vad_filter: bool = True
+    ) -> list[Segment]:
         first = max(0, int(start * SAMPLE_RATE))
         last = min(len(samples), int(end * SAMPLE_RATE))
-        decoded, _ = self._transcribe_sequential(samples[first:last], language)
+        decoded, _ = self._transcribe_sequential(samples[first:last], language, vad_filter)
         return [_shifted(segment, first / SAMPLE_RATE) for segment, _ in _collect(decoded, None)]
 
 
-def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
-    """Where the voice detector hears speech, split at pauses of a quarter second."""
+def speech_regions(
+    samples: np.ndarray, window_seconds: float = DETECTOR_WINDOW_SECONDS
+) -> list[tuple[float, float]]:
+    """Where the voice detector hears speech, split at pauses of a quarter second; the
+    detector starts afresh every ``window_seconds``."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=250, speech_pad_ms=50)
-    return [
-        (span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE)
-        for span in get_speech_timestamps(samples, options)
-    ]
+    window = int(window_seconds * SAMPLE_RATE)
+    regions: list[tuple[float, float]] = []
+    for first in range(0, len(samples), window):
+        for span in get_speech_timestamps(samples[first : first + window], options):
+            start, end = (first + span["start"]) / SAMPLE_RATE, (first + span["end"]) / SAMPLE_RATE
+            if regions and start - regions[-1][1] < 0.01:  # one region cut by a restart
+                regions[-1] = (regions[-1][0], end)
+            else:
+                regions.append((start, end))
+    return regions
+
+
+def silence_to_cut_at(samples: np.ndarray) -> int:
+    """The middle of the longest pause the detector hears in ``samples`` (an index), or
+    the quietest moment when it hears none."""
+    from .chunks import quietest_point
+
+    spoken = [(0.0, 0.0)] + speech_regions(samples) + [(len(samples) / SAMPLE_RATE,) * 2]
+    pauses = [(after[0] - before[1], before[1], after[0]) for before, after in pairwise(spoken)]
+    length, start, end = max(pauses)
+    if length < 0.2:
+        return quietest_point(samples)
+    return min(len(samples) - 1, int((start + end) / 2 * SAMPLE_RATE))
+
+
+def _seed_sampling() -> None:
+    import ctranslate2
+
+    ctranslate2.set_random_seed(0)
 
 
 def _collect(decoded: Iterable, on_progress: ProgressCallback | None):

@@ -5,6 +5,7 @@ import pytest
 
 from pipeline.audio import SAMPLE_RATE, read_audio
 from pipeline.ingest import EpisodeRequest, prepare_episode
+from pipeline.settings import TranscriptionSettings
 
 from .audio_tools import ffmpeg, write_wav
 from .conftest import CORPUS
@@ -36,7 +37,9 @@ def test_silence_is_stored_with_a_warning_by_the_real_model(tmp_path, transcribe
     path = write_wav(tmp_path / "silence.wav", np.zeros(seconds * SAMPLE_RATE, np.float32))
     warnings = []
     request = EpisodeRequest(str(path), None)
-    episode = prepare_episode(request, lambda: transcriber, warn=warnings.append)
+    episode = prepare_episode(
+        request, TranscriptionSettings(), lambda: transcriber, warn=warnings.append
+    )
     assert sum(len(chapter.segments) for chapter in episode.chapters) == 0
     assert warnings == [
         f"{path}: no speech found in {'0:01' if seconds == 1 else '10:00'} of audio; "

@@ -45,7 +45,9 @@ def test_chapters_json_shape(run_cli, fake_transcriber):
     result = run_cli("chapters", "exam", "--json")
     chapters = json.loads(result.stdout)
     assert [c["position"] for c in chapters] == [0, 1, 2, 3, 4]
-    assert set(chapters[0]) >= {"position", "title", "start", "end", "stated_start", "confidence"}
+    assert set(chapters[0]) >= {
+        "position", "title", "start", "end", "stated_start", "confidence", "gaps"
+    }
     assert chapters[0]["hidden"] is False
     assert chapters[0]["stated_start"] is None and chapters[1]["stated_start"] == 12.0
     table = run_cli("chapters", "example")
@@ -148,3 +150,10 @@ def test_silent_file_is_stored_with_no_segments(run_cli, tmp_path, transcriber, 
     result = run_cli("ingest", quiet, "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)[0]["segments"] == 0
+
+
+def test_verbose_shows_the_pipeline_log_and_quiet_runs_do_not(run_cli, fake_transcriber):
+    loud = run_cli("ingest", CORPUS / "jfk.flac", "-v")
+    assert "pipeline.longform: chunk 0 (0.0-11.0 s) transcribed" in loud.stderr
+    quiet = run_cli("ingest", CORPUS / "jfk.flac")
+    assert "pipeline." not in quiet.stderr

@@ -1,6 +1,12 @@
 import pytest
 
-from pipeline.coverage import merge_close, skipped_speech, snap_words_to_speech, words_inside
+from pipeline.coverage import (
+    group_into_windows,
+    merge_close,
+    skipped_speech,
+    snap_words_to_speech,
+    words_inside,
+)
 from pipeline.records import Segment, Word
 
 from .conftest import make_segment
@@ -106,3 +112,11 @@ def test_words_outside_any_pause_are_untouched():
 def test_merge_close_joins_short_pauses_only():
     spans = [(0.0, 1.0), (1.5, 3.0), (6.0, 7.0)]
     assert merge_close(spans, 2.0) == [(0.0, 3.0), (6.0, 7.0)]
+
+
+def test_stretches_close_together_share_a_decoding_window():
+    spans = [(33.0, 37.3), (40.7, 44.3), (51.8, 55.4), (67.5, 72.8), (100.0, 140.0)]
+    groups = group_into_windows(spans, 0.5, 30.0)
+    assert groups == [spans[:3], [spans[3]], [spans[4]]]
+    assert group_into_windows(spans[:3], 8.0, 30.0) == [spans[:2], [spans[2]]]
+

@@ -43,6 +43,7 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_path):
         "m001_episodes_chapters_segments_words",
         "m002_full_text_search",
         "m003_hidden_chapters",
+        "m004_gaps",
         "m005_warnings",
         "m005b_chapter_links",
         "m005c_segment_speakers",

@@ -7,6 +7,7 @@ import json
 from pipeline.ingest import EpisodeRequest, prepare_episode
 from pipeline.publisher_transcripts import parse_transcript
 from pipeline.records import Segment, Transcript
+from pipeline.settings import TranscriptionSettings
 
 from .conftest import CORPUS, FakeTranscriber
 
@@ -130,7 +131,7 @@ def test_json_transcript_without_end_times_gives_the_last_segment_a_length():
 def prepared(transcript, tmp_path):
     warnings = []
     request = EpisodeRequest(str(CORPUS / "jfk.flac"), None, transcript=transcript)
-    episode = prepare_episode(request, FakeTranscriber, warn=warnings.append)
+    episode = prepare_episode(request, TranscriptionSettings(), FakeTranscriber, warn=warnings.append)
     return episode, warnings
 
 
