@@ -115,6 +115,19 @@ def strict_option(command):
     )(command)
 
 
+def ray_option(command):
+    return click.option(
+        "--ray",
+        "ray_address",
+        is_flag=False,
+        flag_value="local",
+        default=None,
+        metavar="[ADDRESS]",
+        help="Transcribe on Ray workers: 'local' (the default) starts Ray on this machine; "
+        "'auto' or HOST:PORT joins a running cluster. Put it after the audio files.",
+    )(command)
+
+
 def transcriber_factory(model: str, device: str, compute_type: str):
     """Loads the model on first use, once for the whole batch (never when all files fail)."""
     return functools.cache(
@@ -152,6 +165,7 @@ def cli():
 @click.option("--title", help="Episode title (default: the file's title tag, else its name).")
 @click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
 @transcription_options
+@ray_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 @db_option
@@ -167,6 +181,7 @@ def ingest(
     compute_type,
     language,
     batch_size,
+    ray_address,
     quiet,
     as_json,
     db_path,
@@ -176,6 +191,7 @@ def ingest(
     \b
     archive ingest episode.mp3 --notes notes.txt --title "RSP v3: my takes"
     archive ingest talks/*.m4a
+    archive ingest backlog/*.mp3 --ray
 
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
@@ -186,9 +202,17 @@ def ingest(
         )
     try:
         outline = read_outline(notes, chapters_file)
+        ray_settings = backlog_settings(ray_address, model, device, compute_type)
         db = open_archive(db_path)
     except FAILURES as ex:
         raise click.ClickException(str(ex)) from None
+    if ray_settings is not None:
+        requests = [
+            EpisodeRequest(path, outline, title, episode_id, language, batch_size, strict=strict)
+            for path in audio
+        ]
+        ingest_on_ray(db, requests, ray_settings, quiet, as_json)
+        return
     load_transcriber = transcriber_factory(model, device, compute_type)
     stored, failed = [], 0
     for path in audio:
@@ -494,6 +518,7 @@ FEED_FAILURES = FAILURES + (DownloadError,)
 )
 @strict_option
 @transcription_options
+@ray_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @json_option
 @db_option
@@ -509,6 +534,7 @@ def feed(
     compute_type,
     language,
     batch_size,
+    ray_address,
     quiet,
     as_json,
     db_path,
@@ -518,6 +544,7 @@ def feed(
     \b
     archive feed https://example.com/podcast.rss
     archive feed podcast.xml --limit 5 --cache /data/audio
+    archive feed https://example.com/podcast.rss --ray auto
 
     Each item's guid is its episode id. Chapters come from its podcast:chapters file, else
     from timestamps in its show notes, else from the audio's own chapters. A transcript
@@ -526,6 +553,7 @@ def feed(
     resumes on the next run. An item that fails is reported, the others are stored, and
     the exit status is 1.
     """
+    ray_settings = backlog_settings(ray_address, model, device, compute_type)
     with http_client() as client:
         try:
             parsed = read_feed(feed_location, client)
@@ -535,6 +563,10 @@ def feed(
         for warning in parsed.warnings:
             echo_warning(warning)
         items = _items_to_ingest(db, parsed, limit, reingest)
+        if ray_settings is not None:
+            options = {"language": language, "batch_size": batch_size, "strict": strict}
+            feed_on_ray(db, items, cache_dir, not transcribe, options, ray_settings, quiet, as_json)
+            return
         load_transcriber = transcriber_factory(model, device, compute_type)
         stored, failed = [], 0
         for item in items:
@@ -682,3 +714,149 @@ def _write_text(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as ex:
         raise click.ClickException(f"{path}: cannot write ({ex.strerror})") from None
+
+
+# --- many episodes on Ray -------------------------------------------------------------
+
+
+def backlog_settings(ray_address, model, device, compute_type):
+    """The Ray settings for ``--ray``, checked before any work starts; None without it."""
+    if ray_address is None:
+        return None
+    from .backlog import BacklogError, BacklogSettings, check_address
+
+    try:
+        check_address(ray_address)
+    except BacklogError as ex:
+        raise click.ClickException(str(ex)) from None
+    return BacklogSettings(ray_address, model, device, compute_type, transcriber_class=Transcriber)
+
+
+def ingest_on_ray(db, requests, settings, quiet, as_json):
+    """``ingest --ray``: a file already stored from the same audio by the same model is
+    skipped, so running the command again after Ctrl-C or a crash finishes the rest."""
+    from db.read import stored_transcriptions
+
+    from .backlog import FileJob
+
+    jobs, failed = [], 0
+    for request in requests:
+        try:
+            jobs.append(FileJob.for_request(request))
+        except (AudioError, OSError) as ex:
+            echo_error(str(ex))
+            failed += 1
+    stored = stored_transcriptions(db, [job.episode_id for job in jobs])
+    todo = [job for job in jobs if stored.get(job.episode_id) != (job.sha256, settings.model)]
+    if len(todo) < len(jobs):
+        click.echo(
+            f"{plural(len(jobs) - len(todo), 'file')} already stored from the same audio "
+            f"by {settings.model}: skipped",
+            err=True,
+        )
+    run_on_ray(db, todo, settings, quiet, as_json, failed_before=failed)
+
+
+def feed_on_ray(db, items, cache_dir, use_publisher_transcript, options, settings, quiet, as_json):
+    from .backlog import FeedJob
+
+    cache = str(Path(cache_dir).resolve()) if cache_dir else None
+    jobs = [FeedJob(item, cache, use_publisher_transcript, options) for item in items]
+    run_on_ray(db, jobs, settings, quiet, as_json)
+
+
+def run_on_ray(db, jobs, settings, quiet, as_json, failed_before=0):
+    """Hand the jobs to Ray, store each episode as it comes back, report as ingest does."""
+    from .backlog import BacklogCallbacks, BacklogError, BacklogInterrupted, run_backlog
+
+    progress = _BacklogProgress(quiet)
+    stored = {}
+
+    def on_stored(episode):
+        stored[episode.id] = _episode_summary(episode)
+        alignment = describe_alignment(episode)
+        if alignment:
+            progress.above(click.echo, alignment, err=True)
+        progress.above(_report_stored, episode)
+
+    callbacks = BacklogCallbacks(
+        store=lambda episode: store_episode(db, episode),
+        on_stored=on_stored,
+        on_failed=lambda label, message: progress.above(echo_error, message),
+        warn=lambda message: progress.above(echo_warning, message),
+        on_progress=progress.update,
+    )
+    try:
+        status = run_backlog(jobs, settings, callbacks) if jobs else None
+    except BacklogError as ex:
+        raise click.ClickException(str(ex)) from None
+    except BacklogInterrupted as stop:
+        progress.close()
+        left = stop.status.total - stop.status.done - stop.status.failed
+        echo_error(
+            f"interrupted: {plural(stop.status.done, 'episode')} stored, {left} not done; "
+            "run the same command again to do the rest"
+        )
+        raise SystemExit(130) from None
+    progress.close()
+    if status is not None:
+        click.echo(describe_backlog(status, final=True), err=True)
+    in_order = [stored[job.episode_id] for job in jobs if job.episode_id in stored]
+    _print_stored(in_order, as_json)
+    failed = failed_before + (status.failed if status else 0)
+    if failed:
+        total = failed_before + len(jobs)
+        raise click.ClickException(f"{failed} of {total} episodes could not be ingested")
+
+
+def describe_backlog(status, final: bool = False) -> str:
+    finished = status.done + status.failed
+    failed = f", {status.failed} failed" if status.failed else ""
+    audio = f"{format_clock(status.audio_seconds)} of audio"
+    if final:
+        nodes = len(status.episodes_per_node)
+        on = f"{plural(status.workers, 'worker')}" + (f" on {nodes} nodes" if nodes > 1 else "")
+        return (
+            f"stored {status.done} of {plural(status.total, 'episode')}{failed}: {audio} in "
+            f"{format_clock(status.elapsed)} on {on} ({status.real_time_factor:.1f}x real time)"
+        )
+    width = 20
+    filled = round(width * finished / status.total) if status.total else width
+    left = status.seconds_left
+    eta = f", about {format_clock(left)} left" if left is not None and finished else ""
+    return (
+        f"[{'#' * filled}{'-' * (width - filled)}] {finished}/{status.total} episodes{failed}, "
+        f"{audio} at {status.real_time_factor:.1f}x real time on "
+        f"{plural(status.workers, 'worker')}{eta}"
+    )
+
+
+class _BacklogProgress:
+    """One progress line over the whole backlog: redrawn in place on a terminal, printed
+    once per finished episode in a log. Messages go above it."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty()
+        self.line = ""
+
+    def update(self, status) -> None:
+        if self.quiet:
+            return
+        self.line = describe_backlog(status)
+        if self.terminal:
+            click.echo("\r\x1b[K" + self.line, err=True, nl=False)
+        else:
+            click.echo(self.line, err=True)
+
+    def above(self, echo, *args) -> None:
+        if self.terminal and self.line:
+            click.echo("\r\x1b[K", err=True, nl=False)
+        echo(*args)
+        if self.terminal and self.line:
+            click.echo(self.line, err=True, nl=False)
+
+    def close(self) -> None:
+        if self.terminal and self.line:
+            click.echo("", err=True)
+        self.line = ""

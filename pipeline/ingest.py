@@ -14,7 +14,7 @@ from .align import align_episode, plan_chapters
 from .audio import read_audio
 from .embedded_chapters import read_embedded_chapters
 from .outline import no_outline
-from .records import AlignedEpisode, Outline, Transcript
+from .records import AlignedEpisode, AudioInfo, Chapter, Outline, Transcript
 from .textnorm import plural
 from .transcribe import DEFAULT_BATCH_SIZE, ProgressCallback, Transcriber
 
@@ -45,6 +45,19 @@ def episode_id_for(sha256: str) -> str:
     return f"sha256:{sha256[:16]}"
 
 
+@dataclass
+class TranscribedEpisode:
+    """An episode read and transcribed, not yet aligned: everything but the samples, so
+    it can travel from a Ray worker back to the process that aligns and stores it."""
+
+    request: EpisodeRequest
+    audio: AudioInfo
+    outline: Outline
+    title: str
+    chapters: list[Chapter]
+    transcript: Transcript
+
+
 def prepare_episode(
     request: EpisodeRequest,
     transcriber: Callable[[], Transcriber],
@@ -54,6 +67,21 @@ def prepare_episode(
     on_progress: ProgressCallback | None = None,
 ) -> AlignedEpisode:
     """Decode, transcribe and align one file. ``transcriber`` is called only if needed."""
+    transcribed = transcribe_episode(
+        request, transcriber, warn=warn, on_start=on_start, on_progress=on_progress
+    )
+    return align_transcribed(transcribed, warn=warn)
+
+
+def transcribe_episode(
+    request: EpisodeRequest,
+    transcriber: Callable[[], Transcriber],
+    *,
+    warn: Warn,
+    on_start: Callable[[float], None] = lambda duration: None,
+    on_progress: ProgressCallback | None = None,
+) -> TranscribedEpisode:
+    """Decode, check the outline and transcribe: the part a Ray worker does."""
     audio, samples = read_audio(request.audio_path)
     for warning in audio.warnings:
         warn(warning)
@@ -76,13 +104,19 @@ def prepare_episode(
             batch_size=request.batch_size,
             on_progress=on_progress,
         )
+    return TranscribedEpisode(request, audio, outline, title, chapters, transcript)
+
+
+def align_transcribed(transcribed: TranscribedEpisode, *, warn: Warn) -> AlignedEpisode:
+    """Place the transcript in its chapters: the part the one writer does."""
+    request, audio = transcribed.request, transcribed.audio
     episode, alignment_warnings = align_episode(
         request.episode_id or episode_id_for(audio.sha256),
-        title,
+        transcribed.title,
         audio,
-        transcript,
-        outline.source,
-        chapters,
+        transcribed.transcript,
+        transcribed.outline.source,
+        transcribed.chapters,
     )
     for warning in alignment_warnings:
         warn(warning)
