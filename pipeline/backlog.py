@@ -14,12 +14,14 @@ Only this module imports ray, and only when a backlog runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import logging
 import os
 import resource
 import socket
+import sys
 import tempfile
 import time
 from collections import Counter, deque
@@ -189,14 +191,16 @@ def run_backlog(
     jobs: list[Job], settings: BacklogSettings, callbacks: BacklogCallbacks
 ) -> BacklogStatus:
     """Transcribe ``jobs`` on Ray and store each as it arrives; the final status."""
-    ray = _connect(settings.address)
-    status = BacklogStatus(total=len(jobs))
-    try:
-        _drive(ray, deque(jobs), settings, callbacks, status)
-    except KeyboardInterrupt:
-        raise BacklogInterrupted(status) from None
-    finally:
-        ray.shutdown()  # ends this run's actors; a local Ray stops with it
+    # Ray prints its workers' and raylets' messages to stdout; stdout is for data here.
+    with contextlib.redirect_stdout(sys.stderr):
+        ray = _connect(settings.address)
+        status = BacklogStatus(total=len(jobs))
+        try:
+            _drive(ray, deque(jobs), settings, callbacks, status)
+        except KeyboardInterrupt:
+            raise BacklogInterrupted(status) from None
+        finally:
+            ray.shutdown()  # ends this run's actors; a local Ray stops with it
     return status
 
 
