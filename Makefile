@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARCHIVE_DB ?= examples/demo.db
 SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
 
-.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search clean
+.PHONY: install system-deps demo test benchmark benchmark-alignment benchmark-search benchmark-backlog clean
 
 $(BIN)/archive: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ benchmark-alignment: install system-deps
 
 benchmark-search: install
 	$(BIN)/python benchmarks/search_load.py
+
+# Ray's runs start in a network namespace of their own (root), where only loopback exists.
+benchmark-backlog: install
+	$(BIN)/python benchmarks/backlog.py
 
 clean:
 	rm -rf $(VENV) *.egg-info examples/demo.db test-artifacts

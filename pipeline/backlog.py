@@ -90,7 +90,10 @@ class FileJob:
         path = Path(request.audio_path)
         if not path.is_file():
             raise AudioError(f"{path}: no such file")
-        return cls(request, str(path.resolve()), file_sha256(path))
+        try:
+            return cls(request, str(path.resolve()), file_sha256(path))
+        except OSError as ex:
+            raise AudioError(f"{path}: cannot read ({ex.strerror})") from None
 
     @property
     def label(self) -> str:
@@ -143,6 +146,7 @@ class BacklogStatus:
     done: int = 0
     failed: int = 0
     audio_seconds: float = 0.0
+    writer_seconds: float = 0.0  # spent aligning and storing: the one writer's load
     started: float = field(default_factory=time.monotonic)
     episodes_per_node: Counter = field(default_factory=Counter)
     peak_mib_per_worker: dict[int, float] = field(default_factory=dict)
@@ -217,7 +221,8 @@ def _connect(address: str):
         import ray
     except ImportError as ex:
         raise BacklogError(f"--ray needs the ray package ({ex})") from None
-    options = {"logging_level": logging.WARNING, "log_to_driver": False}
+    # Errors only: Ray warns at every start about settings that are not ours to change.
+    options = {"logging_level": logging.ERROR, "log_to_driver": False}
     if address == LOCAL:
         options["include_dashboard"] = False
     try:
@@ -315,6 +320,9 @@ def _collect(ray, ref, job: Job, callbacks: BacklogCallbacks, status: BacklogSta
     except ray.exceptions.RayTaskError as ex:  # a bug, not bad input: still one line
         _failed(callbacks, status, job, f"{job.label}: worker error: {_one_line(ex.cause)}")
         return True
+    except ray.exceptions.RayError as ex:  # out of memory, a lost object: Ray's own trouble
+        _failed(callbacks, status, job, f"{job.label}: {_actor_death(ex)}; skipped")
+        return False
     status.episodes_per_node[result.node_id] += 1
     status.peak_mib_per_worker[result.pid] = result.peak_mib
     for warning in result.warnings:
@@ -322,12 +330,15 @@ def _collect(ray, ref, job: Job, callbacks: BacklogCallbacks, status: BacklogSta
     if result.error is not None:
         _failed(callbacks, status, job, result.error)
         return True
+    writing = time.monotonic()
     try:
         episode = align_transcribed(result.transcribed, warn=callbacks.warn)
         callbacks.store(episode)
     except Exception as ex:  # the store's own errors (a full disk): reported, run goes on
         _failed(callbacks, status, job, f"{job.label}: {_one_line(ex)}")
         return True
+    finally:
+        status.writer_seconds += time.monotonic() - writing
     status.done += 1
     status.audio_seconds += episode.audio.duration
     callbacks.on_stored(episode)

@@ -743,7 +743,7 @@ def ingest_on_ray(db, requests, settings, quiet, as_json):
     for request in requests:
         try:
             jobs.append(FileJob.for_request(request))
-        except (AudioError, OSError) as ex:
+        except AudioError as ex:
             echo_error(str(ex))
             failed += 1
     stored = stored_transcriptions(db, [job.episode_id for job in jobs])

@@ -1,0 +1,199 @@
+"""A backlog on Ray versus plain sequential ingest, printed as JSON on stdout.
+
+    make benchmark-backlog      # = unshare -n ... python benchmarks/backlog.py
+
+Twelve distinct episodes are made from the corpus clips (each clip behind a different
+length of lead-in silence, so no two files share a hash). In the same run, each path
+in a fresh process, on the same files, with the bundled model and default settings:
+
+1. plain ``archive ingest`` of the twelve files, one after another;
+2. the same backlog on a local Ray (one worker per CPU), aligned and stored by the
+   driver exactly as ``archive ingest --ray local`` does;
+3. the same backlog on a two-node Ray cluster on this machine (``ray.cluster_utils``,
+   one CPU per node), to show both nodes doing work.
+
+It reports wall time, throughput (audio seconds per wall second), the Ray/plain ratio,
+peak memory (plain process; each Ray worker), whether the Ray archives hold exactly the
+plain archive's segments and words, and the episodes each node transcribed.
+
+Ray binds to the machine's network address, so the Ray runs start in a network
+namespace of their own (``unshare -n``, as root) where only loopback exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpus"
+CLIPS = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3", "apollo11.mp3"]
+EPISODES = 12
+COMPARED = {
+    "segments": "select episode_id, position, start, end, text from segments "
+    "order by episode_id, position",
+    "words": "select episode_id, position, start, end, word, probability from words "
+    "order by episode_id, segment_id, position",
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def make_episodes(folder: Path) -> tuple[list[Path], float]:
+    """Twelve WAV episodes cycling through the clips; their total length in seconds."""
+    import numpy as np
+
+    from pipeline.audio import SAMPLE_RATE, read_audio
+    from tests.audio_tools import write_wav
+
+    paths, total = [], 0.0
+    for number in range(EPISODES):
+        clip = CLIPS[number % len(CLIPS)]
+        _, samples = read_audio(CORPUS / clip)
+        lead_in = np.zeros(int((0.5 + 0.25 * number) * SAMPLE_RATE), dtype=np.float32)
+        episode = np.concatenate([lead_in, samples])
+        paths.append(write_wav(folder / f"episode-{number:02d}-{Path(clip).stem}.wav", episode))
+        total += len(episode) / SAMPLE_RATE
+    return paths, total
+
+
+def plain_ingest(paths: list[Path], db: Path) -> dict:
+    archive = str(Path(sys.executable).with_name("archive"))
+    wrapped = [sys.executable, "-c", _PEAK_WRAPPER, archive, "ingest", *map(str, paths)]
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*wrapped, "--db", str(db), "-q"], capture_output=True, text=True, check=True
+    )
+    seconds = time.perf_counter() - started
+    peak_kib = int(result.stderr.strip().splitlines()[-1])
+    return {"seconds": round(seconds, 2), "peak_mib": round(peak_kib / 1024, 1)}
+
+
+# Runs the command as its own child and reports that child's peak RSS (KiB) on stderr.
+_PEAK_WRAPPER = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+"""
+
+
+def ray_ingest(mode: str, paths: list[Path], db: Path) -> dict:
+    """Run this file's ``--ray-driver`` in a network namespace; its JSON figures."""
+    command = [sys.executable, __file__, "--ray-driver", mode, str(db), *map(str, paths)]
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        failed_log = Path(tempfile.gettempdir()) / f"backlog-{mode}-failed.log"
+        failed_log.write_text(result.stderr)
+        raise SystemExit(f"the {mode} Ray run failed; its stderr is in {failed_log}")
+    figures = json.loads(result.stdout)
+    figures["seconds"] = round(time.perf_counter() - started, 2)
+    return figures
+
+
+def ray_driver(mode: str, db_path: str, paths: list[str]) -> None:
+    """Inside the namespace: the backlog as ``archive ingest --ray`` runs it."""
+    from db.schema import open_archive
+    from db.store import store_episode
+    from pipeline.backlog import BacklogCallbacks, BacklogSettings, FileJob, run_backlog
+    from pipeline.ingest import EpisodeRequest
+
+    db = open_archive(db_path)
+    cluster = None
+    address = "local"
+    if mode == "two-nodes":
+        from ray.cluster_utils import Cluster
+
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        address = cluster.address
+    failures = []
+    callbacks = BacklogCallbacks(
+        store=lambda episode: store_episode(db, episode),
+        on_stored=lambda episode: None,
+        on_failed=lambda label, message: failures.append(message),
+        warn=lambda message: None,
+    )
+    jobs = [FileJob.for_request(EpisodeRequest(path, None)) for path in paths]
+    try:
+        status = run_backlog(jobs, BacklogSettings(address), callbacks)
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+    peaks = sorted(status.peak_mib_per_worker.values())
+    print(
+        json.dumps(
+            {
+                "workers": status.workers,
+                "stored": status.done,
+                "failures": failures,
+                "backlog_seconds": round(status.elapsed, 2),
+                "writer_seconds": round(status.writer_seconds, 2),
+                "worker_peak_mib": [round(peak, 1) for peak in peaks],
+                "driver_peak_mib": round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                ),
+                "episodes_per_node": sorted(status.episodes_per_node.values(), reverse=True),
+            }
+        )
+    )
+
+
+def same_rows(db_a: Path, db_b: Path) -> dict:
+    """Whether two archives hold the same segments and words (and how many)."""
+    result = {}
+    for table, sql in COMPARED.items():
+        a = sqlite3.connect(db_a).execute(sql).fetchall()
+        b = sqlite3.connect(db_b).execute(sql).fetchall()
+        result[f"identical_{table}"] = a == b
+        result[table] = len(a)
+    return result
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        paths, audio_seconds = make_episodes(folder)
+        log(f"{EPISODES} episodes, {audio_seconds:.0f} s of audio: plain sequential ingest")
+        plain = plain_ingest(paths, folder / "plain.db")
+        log("local Ray")
+        local = ray_ingest("local", paths, folder / "ray.db")
+        log("two-node Ray cluster on this machine")
+        two_nodes = ray_ingest("two-nodes", paths, folder / "cluster.db")
+        for figures in (plain, local, two_nodes):
+            figures["audio_seconds_per_second"] = round(audio_seconds / figures["seconds"], 2)
+        report = {
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+            "episodes": EPISODES,
+            "audio_seconds": round(audio_seconds, 1),
+            "plain_sequential_ingest": plain,
+            "local_ray": local | same_rows(folder / "plain.db", folder / "ray.db"),
+            "two_node_ray": two_nodes | same_rows(folder / "plain.db", folder / "cluster.db"),
+            "throughput_ratio_local_ray_over_plain": round(plain["seconds"] / local["seconds"], 2),
+            "throughput_ratio_two_nodes_over_plain": round(
+                plain["seconds"] / two_nodes["seconds"], 2
+            ),
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--ray-driver"]:
+        ray_driver(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        main()
