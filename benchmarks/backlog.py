@@ -1,6 +1,6 @@
 """A backlog on Ray versus plain sequential ingest, printed as JSON on stdout.
 
-    make benchmark-backlog      # = unshare -n ... python benchmarks/backlog.py
+    make benchmark-backlog      # or: python benchmarks/backlog.py (as root, for unshare)
 
 Twelve distinct episodes are made from the corpus clips (each clip behind a different
 length of lead-in silence, so no two files share a hash). In the same run, each path
@@ -13,8 +13,14 @@ in a fresh process, on the same files, with the bundled model and default settin
    one CPU per node), to show both nodes doing work.
 
 It reports wall time, throughput (audio seconds per wall second), the Ray/plain ratio,
-peak memory (plain process; each Ray worker), whether the Ray archives hold exactly the
-plain archive's segments and words, and the episodes each node transcribed.
+peak memory (plain process; each Ray worker), which episodes the Ray archives hold with
+exactly the plain archive's segments and words, and the episodes each node transcribed.
+
+The control is a second plain ingest of the same files in reverse order. Where decoding
+falls back to sampling at a higher temperature (the noisy Apollo radio clip), the draw
+depends on what the process decoded before: CTranslate2 keeps one random stream per
+thread and takes no seed per call. Episodes that differ between the two plain runs can
+differ between plain and Ray for the same reason; the others must be identical.
 
 Ray binds to the machine's network address, so the Ray runs start in a network
 namespace of their own (``unshare -n``, as root) where only loopback exists.
@@ -38,10 +44,10 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 CLIPS = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3", "apollo11.mp3"]
 EPISODES = 12
 COMPARED = {
-    "segments": "select episode_id, position, start, end, text from segments "
-    "order by episode_id, position",
-    "words": "select episode_id, position, start, end, word, probability from words "
-    "order by episode_id, segment_id, position",
+    "segments": "select position, start, end, text from segments where episode_id = ? "
+    "order by position",
+    "words": "select position, start, end, word, probability from words where episode_id = ? "
+    "order by segment_id, position",
 }
 
 
@@ -154,15 +160,20 @@ def ray_driver(mode: str, db_path: str, paths: list[str]) -> None:
     )
 
 
-def same_rows(db_a: Path, db_b: Path) -> dict:
-    """Whether two archives hold the same segments and words (and how many)."""
-    result = {}
-    for table, sql in COMPARED.items():
-        a = sqlite3.connect(db_a).execute(sql).fetchall()
-        b = sqlite3.connect(db_b).execute(sql).fetchall()
-        result[f"identical_{table}"] = a == b
-        result[table] = len(a)
-    return result
+def compare_archives(db_a: Path, db_b: Path) -> dict:
+    """Which episodes two archives hold identically (same segments and words)."""
+    differing, total = [], 0
+    titles = dict(sqlite3.connect(db_a).execute("select id, title from episodes"))
+    for episode_id, title in sorted(titles.items()):
+        total += 1
+        for sql in COMPARED.values():
+            rows = [
+                sqlite3.connect(db).execute(sql, [episode_id]).fetchall() for db in (db_a, db_b)
+            ]
+            if rows[0] != rows[1]:
+                differing.append(title)
+                break
+    return {"identical_episodes": total - len(differing), "differing": differing}
 
 
 def main() -> None:
@@ -171,19 +182,23 @@ def main() -> None:
         paths, audio_seconds = make_episodes(folder)
         log(f"{EPISODES} episodes, {audio_seconds:.0f} s of audio: plain sequential ingest")
         plain = plain_ingest(paths, folder / "plain.db")
+        log("plain sequential ingest again, in reverse order (the control)")
+        control = plain_ingest(paths[::-1], folder / "plain-reversed.db")
         log("local Ray")
         local = ray_ingest("local", paths, folder / "ray.db")
         log("two-node Ray cluster on this machine")
         two_nodes = ray_ingest("two-nodes", paths, folder / "cluster.db")
-        for figures in (plain, local, two_nodes):
+        for figures in (plain, control, local, two_nodes):
             figures["audio_seconds_per_second"] = round(audio_seconds / figures["seconds"], 2)
+        plain_db = folder / "plain.db"
         report = {
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
             "episodes": EPISODES,
             "audio_seconds": round(audio_seconds, 1),
             "plain_sequential_ingest": plain,
-            "local_ray": local | same_rows(folder / "plain.db", folder / "ray.db"),
-            "two_node_ray": two_nodes | same_rows(folder / "plain.db", folder / "cluster.db"),
+            "plain_reversed_order": control | compare_archives(plain_db, folder / "plain-reversed.db"),
+            "local_ray": local | compare_archives(plain_db, folder / "ray.db"),
+            "two_node_ray": two_nodes | compare_archives(plain_db, folder / "cluster.db"),
             "throughput_ratio_local_ray_over_plain": round(plain["seconds"] / local["seconds"], 2),
             "throughput_ratio_two_nodes_over_plain": round(
                 plain["seconds"] / two_nodes["seconds"], 2

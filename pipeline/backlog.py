@@ -239,7 +239,7 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT).close()
     except OSError as ex:
-        reason = ex.strerror or type(ex).__name__
+        reason = ex.strerror or str(ex) or type(ex).__name__  # a timeout has no strerror
         raise BacklogError(f"cannot reach the Ray cluster at {address}: {reason}") from None
 
 
