@@ -14,7 +14,8 @@ in a fresh process, on the same files, with the bundled model and default settin
 
 It reports wall time, throughput (audio seconds per wall second), the Ray/plain ratio,
 peak memory (plain process; each Ray worker), which episodes the Ray archives hold with
-exactly the plain archive's segments and words, and the episodes each node transcribed.
+exactly the plain archive's segments and words, and the episodes each node transcribed; then the
+one writer's cost (align and store) per synthetic hour-long episode.
 
 The control is a second plain ingest of the same files in reverse order. Where decoding
 falls back to sampling at a higher temperature (the noisy Apollo radio clip), the draw
@@ -41,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "corpus"
+SEED = ROOT.parent / "shared" / "seeds" / "000_38943d2e2b459189.txt"
 CLIPS = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3", "apollo11.mp3"]
 EPISODES = 12
 COMPARED = {
@@ -176,6 +178,49 @@ def compare_archives(db_a: Path, db_b: Path) -> dict:
     return {"identical_episodes": total - len(differing), "differing": differing}
 
 
+def writer_figures(folder: Path, episodes: int = 3) -> dict:
+    """The one writer's cost per hour-long episode: align and store, as the driver does,
+    synthetic transcripts of an hour (9,000 words, 150 a minute) under the seed page's 35
+    chapters, each heading spoken at its stated time (the most work for alignment)."""
+    from db.schema import open_archive
+    from db.store import store_episode
+    from pipeline.align import plan_chapters
+    from pipeline.ingest import EpisodeRequest, TranscribedEpisode, align_transcribed
+    from pipeline.outline import read_notes
+    from pipeline.records import AudioInfo, Segment, Transcript, Word
+
+    outline = read_notes(SEED)
+    headings = {int(entry.start // 6) * 6: entry.title.split() for entry in outline.entries}
+    filler = "so we talked about what the archive keeps and why it matters to listeners".split()
+    db = open_archive(str(folder / "writer.db"))
+    align_times, store_times = [], []
+    for number in range(episodes):
+        segments = []
+        for start in range(0, 3600, 6):  # 600 segments of 15 words, 0.4 s each
+            said = (headings.get(start, []) + filler)[:15]
+            words = [Word(start + i * 0.4, start + i * 0.4 + 0.3, " " + w, 0.9)
+                     for i, w in enumerate(said)]
+            segments.append(Segment(start, start + 6.0, " ".join(said), words, -0.2, 0.01))
+        audio = AudioInfo(f"/synthetic/{number}.mp3", f"{number:064x}", 3600.0, 3600.0)
+        chapters, _ = plan_chapters(outline, 3600.0, opening_title=f"synthetic {number}")
+        transcribed = TranscribedEpisode(
+            EpisodeRequest(audio.path, outline), audio, outline, f"synthetic {number}",
+            chapters, Transcript(segments, "en", 3600.0, "synthetic"),
+        )
+        started = time.perf_counter()
+        episode = align_transcribed(transcribed, warn=lambda message: None)
+        aligned = time.perf_counter()
+        store_episode(db, episode)
+        align_times.append(aligned - started)
+        store_times.append(time.perf_counter() - aligned)
+    return {
+        "hour_long_episodes": episodes,
+        "words_each": sum(len(s.words) for s in segments),
+        "align_seconds_median": round(sorted(align_times)[episodes // 2], 3),
+        "store_seconds_median": round(sorted(store_times)[episodes // 2], 3),
+    }
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -196,13 +241,15 @@ def main() -> None:
             "episodes": EPISODES,
             "audio_seconds": round(audio_seconds, 1),
             "plain_sequential_ingest": plain,
-            "plain_reversed_order": control | compare_archives(plain_db, folder / "plain-reversed.db"),
+            "plain_reversed_order": control
+            | compare_archives(plain_db, folder / "plain-reversed.db"),
             "local_ray": local | compare_archives(plain_db, folder / "ray.db"),
             "two_node_ray": two_nodes | compare_archives(plain_db, folder / "cluster.db"),
             "throughput_ratio_local_ray_over_plain": round(plain["seconds"] / local["seconds"], 2),
             "throughput_ratio_two_nodes_over_plain": round(
                 plain["seconds"] / two_nodes["seconds"], 2
             ),
+            "writer_per_hour_long_episode": writer_figures(folder),
         }
     print(json.dumps(report, indent=2))
 

@@ -816,14 +816,16 @@ def describe_backlog(status, final: bool = False) -> str:
     if final:
         nodes = len(status.episodes_per_node)
         on = f"{plural(status.workers, 'worker')}" + (f" on {nodes} nodes" if nodes > 1 else "")
+        peak = max(status.peak_mib_per_worker.values(), default=0)
         return (
             f"stored {status.done} of {plural(status.total, 'episode')}{failed}: {audio} in "
-            f"{format_clock(status.elapsed)} on {on} ({status.real_time_factor:.1f}x real time)"
+            f"{format_clock(status.elapsed)} on {on} ({status.real_time_factor:.1f}x real time; "
+            f"a worker peaked at {peak:.0f} MiB)"
         )
     width = 20
     filled = round(width * finished / status.total) if status.total else width
     left = status.seconds_left
-    eta = f", about {format_clock(left)} left" if left is not None and finished else ""
+    eta = f", about {format_clock(left)} left" if left and finished < status.total else ""
     return (
         f"[{'#' * filled}{'-' * (width - filled)}] {finished}/{status.total} episodes{failed}, "
         f"{audio} at {status.real_time_factor:.1f}x real time on "

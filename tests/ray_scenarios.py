@@ -84,7 +84,7 @@ def faults(folder: Path) -> dict:
     os.environ["FAKE_CRASH_SECONDS"] = "7.0"
     paths = tone_files(folder, [3, 5, 7, 4])
     kill_once_when_started(folder / "attempts.log", 5.0)
-    settings = BacklogSettings(LOCAL_ADDRESS, transcriber_class=ScriptedTranscriber)
+    settings = BacklogSettings("local", transcriber_class=ScriptedTranscriber)
     return run_files(paths, settings) | {"attempts": read_attempts(folder / "attempts.log")}
 
 
@@ -132,17 +132,15 @@ def feed(folder: Path) -> None:
         f'<enclosure url="{server.url(name)}" length="1" type="audio/wav"/></item>'
         for guid, name in [("item-one", "one.wav"), ("item-gone", "gone.wav")]
     )
-    server.files["feed.xml"] = f'<rss version="2.0"><channel><title>Loop</title>{items}</channel></rss>'.encode()
+    feed_xml = f'<rss version="2.0"><channel><title>Loop</title>{items}</channel></rss>'
+    server.files["feed.xml"] = feed_xml.encode()
+    database, cache = str(folder / "archive.db"), str(folder / "cache")
     try:
         run_archive(
-            ["feed", server.url("feed.xml"), "--db", str(folder / "archive.db"), "--cache",
-             str(folder / "cache"), "--ray", "--json"]
+            ["feed", server.url("feed.xml"), "--db", database, "--cache", cache, "--ray", "--json"]
         )
     finally:
         server.stop()
-
-
-LOCAL_ADDRESS = "local"
 
 
 def main() -> None:

@@ -47,8 +47,10 @@ def test_a_killed_worker_is_retried_and_an_episode_that_keeps_failing_is_skipped
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     attempts = [tuple(attempt) for attempt in outcome["attempts"]]
-    starts = {seconds: [pid for event, pid, s in attempts if event == "start" and s == seconds]
-              for seconds in (3.0, 4.0, 5.0, 7.0)}
+    starts = {
+        seconds: [pid for event, pid, s in attempts if event == "start" and s == seconds]
+        for seconds in (3.0, 4.0, 5.0, 7.0)
+    }
     # Killed once mid-episode: tried again in a restarted worker (a new process), stored.
     assert len(starts[5.0]) == 2 and starts[5.0][0] != starts[5.0][1]
     assert ("done", starts[5.0][1], 5.0) in attempts
@@ -122,7 +124,8 @@ def test_feed_items_are_downloaded_and_transcribed_by_the_workers(tmp_path):
     assert errors[0].endswith("/gone.wav: HTTP 404 Not Found")
     assert errors[1:] == ["Error: 1 of 2 episodes could not be ingested"]
     assert (tmp_path / "cache").is_dir() and len(list((tmp_path / "cache").iterdir())) == 1
-    [(audio_path, audio_url)] = rows(tmp_path / "archive.db", "select audio_path, audio_url from episodes")
+    sql = "select audio_path, audio_url from episodes"
+    [(audio_path, audio_url)] = rows(tmp_path / "archive.db", sql)
     assert audio_path.startswith(str(tmp_path / "cache")) and audio_url.endswith("/one.wav")
 
 
