@@ -153,3 +153,20 @@ def test_ray_ingest_stores_what_plain_ingest_stores(tmp_path):
     for table, sql in TABLES.items():
         assert rows(ray_db, sql) == rows(plain_db, sql), table
     assert len(rows(ray_db, TABLES["words"])) > 200
+
+
+def test_the_progress_line_counts_episodes_audio_throughput_and_time_left():
+    from pipeline.backlog import BacklogStatus
+    from pipeline.cli import describe_backlog
+
+    status = BacklogStatus(total=8, workers=4, done=3, failed=1, audio_seconds=5400.0)
+    status.started -= 600.0  # ten minutes in
+    status.peak_mib_per_worker = {101: 480.0, 102: 512.4}
+    status.episodes_per_node.update({"node-a": 2, "node-b": 2})
+    line = describe_backlog(status)
+    assert line.startswith("[##########----------] 4/8 episodes, 1 failed, 1:30:00 of audio")
+    assert "at 9.0x real time on 4 workers, about 10:00 left" in line
+    assert describe_backlog(status, final=True) == (
+        "stored 3 of 8 episodes, 1 failed: 1:30:00 of audio in 10:00 on 4 workers on 2 nodes "
+        "(9.0x real time; a worker peaked at 512 MiB)"
+    )
