@@ -74,6 +74,7 @@ class BacklogSettings:
     device: str = "auto"
     compute_type: str = "auto"
     cpus_per_worker: int = 1
+    local_cpus: int | None = None  # --ray local: CPUs Ray may use (None: all of them)
     transcriber_class: type = Transcriber  # tests pass a fake model here
 
 
@@ -197,7 +198,7 @@ def run_backlog(
     """Transcribe ``jobs`` on Ray and store each as it arrives; the final status."""
     # Ray prints its workers' and raylets' messages to stdout; stdout is for data here.
     with contextlib.redirect_stdout(sys.stderr):
-        ray = _connect(settings.address)
+        ray = _connect(settings.address, settings.local_cpus)
         status = BacklogStatus(total=len(jobs))
         try:
             _drive(ray, deque(jobs), settings, callbacks, status)
@@ -208,7 +209,7 @@ def run_backlog(
     return status
 
 
-def _connect(address: str):
+def _connect(address: str, local_cpus: int | None = None):
     address = check_address(address)
     if address.startswith("ray://") and importlib.util.find_spec("grpc") is None:
         raise BacklogError(
@@ -224,7 +225,7 @@ def _connect(address: str):
     # Errors only: Ray warns at every start about settings that are not ours to change.
     options = {"logging_level": logging.ERROR, "log_to_driver": False}
     if address == LOCAL:
-        options["include_dashboard"] = False
+        options.update(include_dashboard=False, num_cpus=local_cpus)
     try:
         ray.init(address=address, **options)
     except Exception as ex:  # ConnectionError, RuntimeError, ValueError: all one line here

@@ -78,13 +78,13 @@ def kill_once_when_started(log: Path, seconds: float) -> threading.Thread:
 
 
 def faults(folder: Path) -> dict:
-    """Four episodes on two workers: one worker killed mid-episode, one episode that
-    kills its worker every time it is tried."""
+    """Four episodes on a local Ray of 2 CPUs (two workers): one worker killed
+    mid-episode, one episode that kills its worker every time it is tried."""
     os.environ.update(FAKE_LOG=str(folder / "attempts.log"), FAKE_DELAY="1.5")
     os.environ["FAKE_CRASH_SECONDS"] = "7.0"
     paths = tone_files(folder, [3, 5, 7, 4])
     kill_once_when_started(folder / "attempts.log", 5.0)
-    settings = BacklogSettings("local", transcriber_class=ScriptedTranscriber)
+    settings = BacklogSettings("local", local_cpus=2, transcriber_class=ScriptedTranscriber)
     return run_files(paths, settings) | {"attempts": read_attempts(folder / "attempts.log")}
 
 
@@ -108,7 +108,16 @@ def run_archive(args: list[str]) -> None:
     """The real ``archive`` command with the fake model in place of faster-whisper."""
     import pipeline.cli
 
+    settings_for = pipeline.cli.backlog_settings
+
+    def two_cpus(*options):  # as on this project's machine, whatever the test machine has
+        settings = settings_for(*options)
+        if settings is not None:
+            settings.local_cpus = 2
+        return settings
+
     pipeline.cli.Transcriber = ScriptedTranscriber
+    pipeline.cli.backlog_settings = two_cpus
     pipeline.cli.cli.main(args, prog_name="archive")
 
 
