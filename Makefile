@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARCHIVE_DB ?= examples/demo.db
 SYSTEM_PACKAGES := espeak-ng sox ffmpeg chromium
 
-.PHONY: install system-deps demo test benchmark benchmark-long benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages benchmark-search-scale clean
+.PHONY: install system-deps demo test benchmark benchmark-long benchmark-alignment benchmark-search benchmark-sql-guards benchmark-pages benchmark-search-scale benchmark-backlog clean
 
 $(BIN)/archive: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ benchmark-pages: install
 # Builds (once, cached in benchmarks/.cache) a synthetic 1,000-hour archive: minutes.
 benchmark-search-scale: install
 	$(BIN)/python benchmarks/search_scale.py --hours 1000
+
+# Ray's runs start in a network namespace of their own (root), where only loopback exists.
+benchmark-backlog: install
+	$(BIN)/python benchmarks/backlog.py
 
 clean:
 	rm -rf $(VENV) *.egg-info examples/demo.db test-artifacts benchmarks/.cache

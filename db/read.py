@@ -88,6 +88,17 @@ def existing_episode_ids(db: sqlite_utils.Database, ids: list[str]) -> set[str]:
     return found
 
 
+def stored_transcriptions(db: sqlite_utils.Database, ids: list[str]) -> dict[str, tuple]:
+    """``(audio_sha256, model)`` of each of ``ids`` that the archive already holds."""
+    found: dict[str, tuple] = {}
+    for first in range(0, len(ids), 500):  # SQLite limits the number of parameters
+        batch = ids[first : first + 500]
+        marks = ", ".join("?" for _ in batch)
+        sql = f"select id, audio_sha256, model from episodes where id in ({marks})"
+        found.update((row[0], (row[1], row[2])) for row in db.execute(sql, batch))
+    return found
+
+
 def load_episode(db: sqlite_utils.Database, episode_id: str) -> AlignedEpisode:
     """An episode as stored: its chapters in order, each with its segments and words."""
     row = db["episodes"].get(episode_id)

@@ -169,6 +169,19 @@ def strict_option(command):
     )(command)
 
 
+def ray_option(command):
+    return click.option(
+        "--ray",
+        "ray_address",
+        is_flag=False,
+        flag_value="local",
+        default=None,
+        metavar="[ADDRESS]",
+        help="Transcribe on Ray workers: 'local' (the default) starts Ray on this machine; "
+        "'auto' or HOST:PORT joins a running cluster. Put it after the audio files.",
+    )(command)
+
+
 def transcriber_factory(settings: TranscriptionSettings):
     """Loads the model on first use, once for the whole batch (never when all files fail,
     nor when every chunk comes from a checkpoint)."""
@@ -311,13 +324,15 @@ def cli():
 )
 @click.option("--title", help="Episode title (default: the file's title tag, else its name).")
 @click.option("--id", "episode_id", help="Episode id (default: 'sha256:' + 16 hex of the audio).")
+@ray_option
 @batch_options
-def ingest(audio, notes, chapters_file, title, episode_id, run):
+def ingest(audio, notes, chapters_file, title, episode_id, ray_address, run):
     """Transcribe, align and store one or more episodes.
 
     \b
     archive ingest episode.mp3 --notes notes.txt --title "RSP v3: my takes"
     archive ingest talks/*.m4a
+    archive ingest backlog/*.mp3 --ray
 
     Each episode is stored in one transaction: a failed or interrupted ingest leaves
     the archive as it was. Ingesting the same audio again replaces that episode.
@@ -333,14 +348,18 @@ def ingest(audio, notes, chapters_file, title, episode_id, run):
         )
     try:
         outline = read_outline(notes, chapters_file)
+        ray_settings = backlog_settings(ray_address, run.settings)
         db = open_archive(run.db_path)
     except failures() as ex:
         raise click.ClickException(str(ex)) from None
-    items = [
-        (None, functools.partial(EpisodeRequest, path, outline, title, episode_id, run.strict))
+    make_requests = [
+        functools.partial(EpisodeRequest, path, outline, title, episode_id, run.strict)
         for path in audio
     ]
-    run_batch(run, db, items, "files")
+    if ray_settings is not None:
+        ingest_on_ray(db, [make() for make in make_requests], ray_settings, run)
+        return
+    run_batch(run, db, [(None, make) for make in make_requests], "files")
 
 
 def read_outline(notes, chapters_file):
@@ -802,13 +821,15 @@ def feed_failures() -> tuple:
     type=click.Path(file_okay=False),
     help="Audio cache folder (default: $ARCHIVE_CACHE, else ~/.cache/transcript-archive/audio).",
 )
+@ray_option
 @batch_options
-def feed(feed_location, limit, transcribe, reingest, cache_dir, run):
+def feed(feed_location, limit, transcribe, reingest, cache_dir, ray_address, run):
     """Ingest a podcast feed (RSS or Atom, a URL or a file): each item not yet archived.
 
     \b
     archive feed https://example.com/podcast.rss
     archive feed podcast.xml --limit 5 --cache /data/audio
+    archive feed https://example.com/podcast.rss --ray auto
 
     Each item's guid is its episode id. Chapters come from its podcast:chapters file, else
     from timestamps in its show notes, else from the audio's own chapters. A transcript
@@ -821,6 +842,7 @@ def feed(feed_location, limit, transcribe, reingest, cache_dir, run):
     from .feed import FeedError
     from .feed_episode import read_feed
 
+    ray_settings = backlog_settings(ray_address, run.settings)
     with http_client() as client:
         try:
             parsed = read_feed(feed_location, client)
@@ -829,16 +851,21 @@ def feed(feed_location, limit, transcribe, reingest, cache_dir, run):
             raise click.ClickException(str(ex)) from None
         for warning in parsed.warnings:
             echo_warning(warning)
-        items = [
+        items = _items_to_ingest(db, parsed, limit, reingest)
+        if ray_settings is not None:
+            options = {"strict": run.strict}
+            feed_on_ray(db, items, cache_dir, not transcribe, options, ray_settings, run)
+            return
+        batch = [
             (
                 item.guid,
                 functools.partial(
                     _feed_request, item, client, cache_dir, transcribe, run.quiet, strict=run.strict
                 ),
             )
-            for item in _items_to_ingest(db, parsed, limit, reingest)
+            for item in items
         ]
-        run_batch(run, db, items, "items")
+        run_batch(run, db, batch, "items")
 
 
 def _items_to_ingest(db, parsed, limit, reingest):
@@ -966,3 +993,155 @@ def _write_text(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as ex:
         raise click.ClickException(f"{path}: cannot write ({ex.strerror})") from None
+
+
+# --- many episodes on Ray -------------------------------------------------------------
+
+
+def backlog_settings(ray_address, transcription: TranscriptionSettings):
+    """The Ray settings for ``--ray``, checked before any work starts; None without it."""
+    if ray_address is None:
+        return None
+    from .backlog import BacklogError, BacklogSettings, check_address
+
+    try:
+        check_address(ray_address)
+    except BacklogError as ex:
+        raise click.ClickException(str(ex)) from None
+    return BacklogSettings(ray_address, transcription=transcription, transcriber_class=Transcriber)
+
+
+def ingest_on_ray(db, requests, settings, run: BatchRun):
+    """``ingest --ray``: a file already stored from the same audio by the same model is
+    skipped, so running the command again after Ctrl-C or a crash finishes the rest."""
+    from db.read import stored_transcriptions
+
+    from .audio import AudioError
+    from .backlog import FileJob
+
+    jobs, failed = [], 0
+    for request in requests:
+        try:
+            jobs.append(FileJob.for_request(request))
+        except AudioError as ex:
+            echo_error(str(ex))
+            failed += 1
+    stored = stored_transcriptions(db, [job.episode_id for job in jobs])
+    todo = [job for job in jobs if stored.get(job.episode_id) != (job.sha256, settings.model)]
+    if len(todo) < len(jobs):
+        click.echo(
+            f"{plural(len(jobs) - len(todo), 'file')} already stored from the same audio "
+            f"by {settings.model}: skipped",
+            err=True,
+        )
+    run_on_ray(db, todo, settings, run, failed_before=failed)
+
+
+def feed_on_ray(db, items, cache_dir, use_publisher_transcript, options, settings, run):
+    from .backlog import FeedJob
+
+    cache = str(Path(cache_dir).resolve()) if cache_dir else None
+    jobs = [FeedJob(item, cache, use_publisher_transcript, options) for item in items]
+    run_on_ray(db, jobs, settings, run)
+
+
+def run_on_ray(db, jobs, settings, run: BatchRun, failed_before=0):
+    """Hand the jobs to Ray, store each episode as it comes back, report as ingest does."""
+    from .align import describe_alignment
+    from .backlog import BacklogCallbacks, BacklogError, BacklogInterrupted, run_backlog
+
+    progress = _BacklogProgress(run.quiet)
+    stored = {}
+
+    def on_stored(episode):
+        stored[episode.id] = _episode_summary(episode)
+        alignment = describe_alignment(episode)
+        if alignment:
+            progress.above(click.echo, alignment, err=True)
+        progress.above(_report_stored, episode)
+
+    callbacks = BacklogCallbacks(
+        store=lambda episode: store_patiently(
+            db, episode, on_wait=lambda message: progress.above(click.echo, message, err=True)
+        ),
+        on_stored=on_stored,
+        on_failed=lambda label, message: progress.above(echo_error, message),
+        warn=lambda message: progress.above(echo_warning, message),
+        on_progress=progress.update,
+    )
+    try:
+        status = run_backlog(jobs, settings, callbacks) if jobs else None
+    except BacklogError as ex:
+        raise click.ClickException(str(ex)) from None
+    except BacklogInterrupted as stop:
+        progress.close()
+        left = stop.status.total - stop.status.done - stop.status.failed
+        echo_error(
+            f"interrupted: {plural(stop.status.done, 'episode')} stored, {left} not done; "
+            "run the same command again to do the rest"
+        )
+        raise SystemExit(130) from None
+    progress.close()
+    if status is not None:
+        click.echo(describe_backlog(status, final=True), err=True)
+    in_order = [stored[job.episode_id] for job in jobs if job.episode_id in stored]
+    _print_stored(in_order, run.as_json)
+    failed = failed_before + (status.failed if status else 0)
+    if failed:
+        total = failed_before + len(jobs)
+        raise click.ClickException(f"{failed} of {total} episodes could not be ingested")
+
+
+def describe_backlog(status, final: bool = False) -> str:
+    finished = status.done + status.failed
+    failed = f", {status.failed} failed" if status.failed else ""
+    audio = f"{format_clock(status.audio_seconds)} of audio"
+    if final:
+        nodes = len(status.episodes_per_node)
+        on = f"{plural(status.workers, 'worker')}" + (f" on {nodes} nodes" if nodes > 1 else "")
+        peak = max(status.peak_mib_per_worker.values(), default=0)
+        return (
+            f"stored {status.done} of {plural(status.total, 'episode')}{failed}: {audio} in "
+            f"{format_clock(status.elapsed)} on {on} ({status.real_time_factor:.1f}x real time; "
+            f"a worker peaked at {peak:.0f} MiB)"
+        )
+    width = 20
+    filled = round(width * finished / status.total) if status.total else width
+    left = status.seconds_left
+    eta = f", about {format_clock(left)} left" if left and finished < status.total else ""
+    return (
+        f"[{'#' * filled}{'-' * (width - filled)}] {finished}/{status.total} episodes{failed}, "
+        f"{audio} at {status.real_time_factor:.1f}x real time on "
+        f"{plural(status.workers, 'worker')}{eta}"
+    )
+
+
+class _BacklogProgress:
+    """One progress line over the whole backlog: redrawn in place on a terminal, printed
+    once per finished episode in a log. Messages go above it."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty()
+        self.line = ""
+
+    def update(self, status) -> None:
+        if self.quiet:
+            return
+        self.line = describe_backlog(status)
+        if self.terminal:
+            click.echo("\r\x1b[K" + self.line, err=True, nl=False)
+        else:
+            click.echo(self.line, err=True)
+
+    def above(self, echo, *args) -> None:
+        if self.terminal and self.line:
+            click.echo("\r\x1b[K", err=True, nl=False)
+        echo(*args)
+        if self.terminal and self.line:
+            click.echo(self.line, err=True, nl=False)
+
+    def close(self) -> None:
+        if self.terminal and self.line:
+            click.echo("", err=True)
+        self.line = ""

@@ -18,7 +18,7 @@ from .checkpoint import remove_checkpoint
 from .embedded_chapters import read_embedded_chapters
 from .longform import transcribe_audio_file
 from .outline import no_outline
-from .records import AlignedEpisode, Outline, Transcript
+from .records import AlignedEpisode, AudioInfo, Chapter, Outline, Transcript
 from .settings import TranscriptionSettings
 from .textnorm import plural
 from .transcribe import ProgressCallback, Transcriber
@@ -51,6 +51,20 @@ def episode_id_for(sha256: str) -> str:
     return f"sha256:{sha256[:16]}"
 
 
+@dataclass
+class TranscribedEpisode:
+    """An episode read and transcribed, not yet aligned: everything but the samples, so
+    it can travel from a Ray worker back to the process that aligns and stores it."""
+
+    request: EpisodeRequest
+    audio: AudioInfo
+    outline: Outline
+    title: str
+    chapters: list[Chapter]
+    transcript: Transcript
+    warnings: list[str]  # every warning so far, kept with the episode
+
+
 def prepare_episode(
     request: EpisodeRequest,
     settings: TranscriptionSettings,
@@ -68,22 +82,37 @@ def prepare_episode(
     discard them first). Every warning goes to ``warn`` as it is raised and is kept with
     the episode.
     """
+    transcribed = transcribe_episode(
+        request,
+        settings,
+        transcriber,
+        warn=warn,
+        checkpoint_dir=checkpoint_dir,
+        restart=restart,
+        on_start=on_start,
+        on_progress=on_progress,
+    )
+    return align_transcribed(transcribed, warn=warn)
+
+
+def transcribe_episode(
+    request: EpisodeRequest,
+    settings: TranscriptionSettings,
+    transcriber: Callable[[], Transcriber],
+    *,
+    warn: Warn,
+    checkpoint_dir: str | os.PathLike | None = None,
+    restart: bool = False,
+    on_start: Callable[[float], None] = lambda duration: None,
+    on_progress: ProgressCallback | None = None,
+) -> TranscribedEpisode:
+    """Decode, check the outline and transcribe: the part a Ray worker does."""
     kept = list(request.warnings)
 
     def note(message: str) -> None:
         kept.append(message)
         warn(message)
 
-    episode = _prepare(
-        request, settings, transcriber, note, checkpoint_dir, restart, on_start, on_progress
-    )
-    episode.warnings = capped(kept, "warnings", shown=MAX_STORED - 1)
-    return episode
-
-
-def _prepare(
-    request, settings, transcriber, warn, checkpoint_dir, restart, on_start, on_progress
-) -> AlignedEpisode:
     stream = AudioStream(request.audio_path)
     outline = request.outline or read_embedded_chapters(request.audio_path) or no_outline()
     title = request.title or stream.title or Path(request.audio_path).stem
@@ -96,7 +125,7 @@ def _prepare(
             request.transcript, audio.duration, request.audio_path
         )
         for warning in fit_warnings:
-            warn(warning)
+            note(warning)
     if transcript is None:  # no publisher's transcript, or one made for another edit
         if restart and checkpoint_dir is not None:
             remove_checkpoint(checkpoint_dir, stream.sha256)
@@ -111,16 +140,43 @@ def _prepare(
         )
         audio, transcript = done.audio, done.transcript
     for warning in audio.warnings:
-        warn(warning)
+        note(warning)
     if request.strict:  # the decoded length can differ from the declared one
         _check_strict(request, outline, audio.duration, title)
     chapters, outline_warnings = plan_chapters(outline, audio.duration, opening_title=title)
     for warning in outline_warnings:
-        warn(warning)
+        note(warning)
     silence = silence_warning(transcript, request.audio_path)
     if silence:
-        warn(silence)
-    return _aligned(request, title, audio, transcript, outline, chapters, warn)
+        note(silence)
+    return TranscribedEpisode(request, audio, outline, title, chapters, transcript, kept)
+
+
+def align_transcribed(transcribed: TranscribedEpisode, *, warn: Warn) -> AlignedEpisode:
+    """Place the transcript in its chapters: the part the one writer does."""
+    kept = list(transcribed.warnings)
+
+    def note(message: str) -> None:
+        kept.append(message)
+        warn(message)
+
+    request, audio = transcribed.request, transcribed.audio
+    episode, alignment_warnings = align_episode(
+        request.episode_id or episode_id_for(audio.sha256),
+        transcribed.title,
+        audio,
+        transcribed.transcript,
+        transcribed.outline.source,
+        transcribed.chapters,
+    )
+    for warning in alignment_warnings:
+        note(warning)
+    episode.show = request.show
+    episode.description = request.description
+    episode.published = request.published
+    episode.audio_url = request.audio_url
+    episode.warnings = capped(kept, "warnings", shown=MAX_STORED - 1)
+    return episode
 
 
 def _check_strict(request: EpisodeRequest, outline: Outline, duration: float, title: str):
@@ -130,21 +186,3 @@ def _check_strict(request: EpisodeRequest, outline: Outline, duration: float, ti
             f"{request.audio_path}: not ingested (--strict): "
             f"{plural(len(warnings), 'outline problem')}, the first: {warnings[0]}"
         )
-
-
-def _aligned(request, title, audio, transcript, outline, chapters, warn) -> AlignedEpisode:
-    episode, alignment_warnings = align_episode(
-        request.episode_id or episode_id_for(audio.sha256),
-        title,
-        audio,
-        transcript,
-        outline.source,
-        chapters,
-    )
-    for warning in alignment_warnings:
-        warn(warning)
-    episode.show = request.show
-    episode.description = request.description
-    episode.published = request.published
-    episode.audio_url = request.audio_url
-    return episode
