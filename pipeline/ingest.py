@@ -71,27 +71,11 @@ def prepare_episode(
     transcriber: Callable[[], Transcriber],
     *,
     warn: Warn,
-    checkpoint_dir: str | os.PathLike | None = None,
-    restart: bool = False,
-    on_start: Callable[[float], None] = lambda duration: None,
-    on_progress: ProgressCallback | None = None,
+    **transcribing,
 ) -> AlignedEpisode:
-    """Decode, transcribe and align one file. ``transcriber`` is called only if needed.
-
-    Finished chunks are kept in ``checkpoint_dir`` and reused from there (``restart``:
-    discard them first). Every warning goes to ``warn`` as it is raised and is kept with
-    the episode.
-    """
-    transcribed = transcribe_episode(
-        request,
-        settings,
-        transcriber,
-        warn=warn,
-        checkpoint_dir=checkpoint_dir,
-        restart=restart,
-        on_start=on_start,
-        on_progress=on_progress,
-    )
+    """Decode, transcribe and align one file: ``transcribe_episode`` (whose keyword
+    arguments ``transcribing`` passes on), then ``align_transcribed``."""
+    transcribed = transcribe_episode(request, settings, transcriber, warn=warn, **transcribing)
     return align_transcribed(transcribed, warn=warn)
 
 
@@ -106,7 +90,12 @@ def transcribe_episode(
     on_start: Callable[[float], None] = lambda duration: None,
     on_progress: ProgressCallback | None = None,
 ) -> TranscribedEpisode:
-    """Decode, check the outline and transcribe: the part a Ray worker does."""
+    """Decode, check the outline and transcribe: the part a Ray worker does.
+
+    ``transcriber`` is called only if needed. Finished chunks are kept in ``checkpoint_dir``
+    and reused from there (``restart``: discard them first). Every warning goes to ``warn``
+    as it is raised and is kept with the episode.
+    """
     kept = list(request.warnings)
 
     def note(message: str) -> None:
