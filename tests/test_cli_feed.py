@@ -84,6 +84,34 @@ def rss(*items):
     </channel></rss>""".encode()
 
 
+TRANSCRIPT_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
+
+
+def reimport_through_a_feed(run_cli, http_server, export, second_db) -> None:
+    """Publish jfk.flac with exported chapters and each kind of exported transcript as a
+    feed (one item per kind, guid ``again-<kind>``), and ingest it into ``second_db``.
+    ``export(kind)`` gives the exported text."""
+    files, url = http_server.files, http_server.url
+    files["jfk.flac"] = (CORPUS / "jfk.flac").read_bytes()
+    files["chapters.json"] = export("chapters").encode()
+    for kind in TRANSCRIPT_TYPES:
+        files[f"transcript.{kind}"] = export(kind).encode()
+    files["feed.xml"] = rss(
+        *[
+            item(
+                f"again-{kind}",
+                url("jfk.flac"),
+                1,
+                chapters=url("chapters.json"),
+                transcripts=[(url(f"transcript.{kind}"), mime)],
+            )
+            for kind, mime in TRANSCRIPT_TYPES.items()
+        ]
+    )
+    result = run_cli("feed", url("feed.xml"), "--db", second_db)
+    assert result.exit_code == 0, result.stderr
+
+
 def with_id3_chapters(source, out):
     """A copy of an MP3 with ID3 chapters, as podcast tools write them."""
     from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags

@@ -21,7 +21,7 @@ from pipeline.publisher_transcripts import parse_transcript
 from pipeline.records import Outline, OutlineEntry, Transcript
 
 from .conftest import CORPUS, aligned, make_segment
-from .test_cli_feed import item, rss
+from .test_cli_feed import TRANSCRIPT_TYPES, reimport_through_a_feed
 
 SCHEMAS = Path(__file__).parent / "schemas"
 # Each segment lies inside one visible chapter (a hidden one holds none); the last has none.
@@ -194,30 +194,11 @@ def test_round_trip_through_a_feed_gives_the_same_segments_and_chapters(
     run_cli, archived, http_server, tmp_path, monkeypatch
 ):
     """Export, publish as a feed with the same audio, import into a second archive."""
-    files, url = http_server.files, http_server.url
-    files["jfk.flac"] = (CORPUS / "jfk.flac").read_bytes()
-    files["chapters.json"] = exported(run_cli, "chapters").encode()
-    mimes = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
-    for kind in mimes:
-        files[f"transcript.{kind}"] = exported(run_cli, kind).encode()
-    files["feed.xml"] = rss(
-        *[
-            item(
-                f"again-{kind}",
-                url("jfk.flac"),
-                1,
-                chapters=url("chapters.json"),
-                transcripts=[(url(f"transcript.{kind}"), mime)],
-            )
-            for kind, mime in mimes.items()
-        ]
-    )
     second = tmp_path / "second.db"
     monkeypatch.setenv("ARCHIVE_CACHE", str(tmp_path / "cache"))
-    result = run_cli("feed", url("feed.xml"), "--db", second)
-    assert result.exit_code == 0, result.stderr
+    reimport_through_a_feed(run_cli, http_server, lambda kind: exported(run_cli, kind), second)
     db = open_archive(second)
-    for kind in mimes:
+    for kind in TRANSCRIPT_TYPES:
         again = load_episode(db, f"again-{kind}")
         assert again.transcript.model == f"publisher:{kind}"
         assert spoken(again) == spoken(archived), kind

@@ -17,7 +17,7 @@ from pipeline.audio import read_audio
 from pipeline.records import Outline, OutlineEntry, Transcript
 
 from .conftest import CORPUS, aligned, make_segment
-from .test_cli_feed import item, rss
+from .test_cli_feed import TRANSCRIPT_TYPES, reimport_through_a_feed
 
 SCHEMAS = Path(__file__).parent / "schemas"
 SARAH = (
@@ -123,30 +123,13 @@ def test_json_exports_carry_speakers_and_chapter_links(run_cli, archived):
 def test_round_trip_keeps_text_times_speakers_and_chapters(
     run_cli, archived, http_server, tmp_path, monkeypatch
 ):
-    files, url = http_server.files, http_server.url
-    files["jfk.flac"] = (CORPUS / "jfk.flac").read_bytes()
-    files["chapters.json"] = exported(run_cli, "chapters").encode()
-    mimes = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
-    for kind in mimes:
-        files[f"t.{kind}"] = exported(run_cli, kind).encode()
-    files["feed.xml"] = rss(
-        *[
-            item(
-                f"again-{kind}",
-                url("jfk.flac"),
-                1,
-                chapters=url("chapters.json"),
-                transcripts=[(url(f"t.{kind}"), mime)],
-            )
-            for kind, mime in mimes.items()
-        ]
-    )
     monkeypatch.setenv("ARCHIVE_CACHE", str(tmp_path / "cache"))
-    result = run_cli("feed", url("feed.xml"), "--db", tmp_path / "second.db")
-    assert result.exit_code == 0, result.stderr
+    reimport_through_a_feed(
+        run_cli, http_server, lambda kind: exported(run_cli, kind), tmp_path / "second.db"
+    )
     db = open_archive(tmp_path / "second.db")
     original = [s for c in archived.chapters for s in c.segments]
-    for kind in mimes:
+    for kind in TRANSCRIPT_TYPES:
         again = load_episode(db, f"again-{kind}")
         assert [(c.title, c.start, c.end, c.hidden, c.links) for c in again.chapters] == [
             (c.title, c.start, c.end, c.hidden, c.links) for c in archived.chapters
