@@ -20,7 +20,9 @@ from pathlib import Path
 from .records import Gap, Segment, Word
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+# 2: the detector restarts at whole 30 s of file time and repair decodes without it;
+# a chunk decoded the older way would not match one decoded now.
+FORMAT_VERSION = 2
 
 
 @dataclass

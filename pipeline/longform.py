@@ -112,6 +112,7 @@ def _transcribe_chunk(
         language=language,
         batch_size=settings.batch_size,
         on_progress=report,
+        offset=chunk.offset,
     )
     return ChunkResult(
         index=chunk.index,

@@ -68,7 +68,7 @@ class FakeTranscriber:
     def __init__(self, *args, **kwargs):
         self.name = "fake"
 
-    def transcribe(self, samples, *, language=None, batch_size=0, on_progress=None):
+    def transcribe(self, samples, *, language=None, batch_size=0, on_progress=None, offset=0.0):
         duration = len(samples) / 16000
         segments = []
         for second in range(0, int(duration) - 1, 2):

@@ -33,7 +33,7 @@ class ScriptedTranscriber:
     def __init__(self, *args, **kwargs):
         self.name = kwargs.get("model", "fake")
 
-    def transcribe(self, samples, *, language=None, batch_size=0, on_progress=None):
+    def transcribe(self, samples, *, language=None, batch_size=0, on_progress=None, offset=0.0):
         seconds = len(samples) / 16000
         log_attempt("start", seconds)
         if f"{seconds:.1f}" == os.environ.get("FAKE_CRASH_SECONDS"):

@@ -120,3 +120,17 @@ def test_stretches_close_together_share_a_decoding_window():
     assert groups == [spans[:3], [spans[3]], [spans[4]]]
     assert group_into_windows(spans[:3], 8.0, 30.0) == [spans[:2], [spans[2]]]
 
+
+
+def test_detector_windows_restart_at_whole_windows_of_file_time():
+    from pipeline.transcribe import detector_windows
+
+    second = 16_000
+    # Samples starting 20 s into the file: the first window ends at the file's 30 s.
+    assert detector_windows(70 * second, 30.0, 20.0) == [
+        (0, 10 * second),
+        (10 * second, 40 * second),
+        (40 * second, 70 * second),
+    ]
+    assert detector_windows(45 * second, 30.0, 0.0) == [(0, 30 * second), (30 * second, 45 * second)]
+    assert detector_windows(5 * second, 30.0, 60.0) == [(0, 5 * second)]
