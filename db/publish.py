@@ -39,6 +39,20 @@ logger = logging.getLogger(__name__)
 
 FTS_TABLES = ("segments_fts", "chapters_fts")
 AUDIO_FOLDER = "audio"
+PACKAGES_ROOT = Path(__file__).resolve().parent.parent  # where db/, pipeline/, plugins/ are
+# What plugins/archive_search.py and plugins/archive_pages.py import, and what that imports.
+SEARCH_CODE = (
+    "db/__init__.py",
+    "db/browse.py",
+    "db/search.py",
+    "db/search_index.py",
+    "pipeline/__init__.py",
+    "pipeline/timefmt.py",
+    "plugins/__init__.py",
+    "plugins/archive_rules.py",
+)
+# What a bundle needs installed beside Python: the plugins and the search code import both.
+BUNDLE_REQUIREMENTS = ("datasette>=0.65.3,<1.0", "sqlite-utils>=4.0")
 
 
 class PublishError(Exception):
@@ -100,16 +114,27 @@ def build_bundle(source: Path, folder: Path, copy_audio: bool) -> Bundle:
 
 def copy_web_files(folder: Path) -> None:
     """The plugins (loaded from ``plugins/`` by Datasette alone), with their static files
-    beside them, and the templates where Datasette's configuration directory mode looks."""
+    and the search code beside them, and the templates where Datasette's configuration
+    directory mode looks."""
     web = web_files()
     (folder / "plugins").mkdir()
     for module in sorted(web.plugins.glob("archive_*.py")):
         shutil.copyfile(module, folder / "plugins" / module.name)
+    copy_search_code(folder / "plugins" / "archive_lib")
     skip = shutil.ignore_patterns("__pycache__", ".gitkeep")
     copies = {web.static: folder / "plugins" / "static", web.templates: folder / "templates"}
     for source, copy in copies.items():
         if shipped_files(source):  # else nothing to copy (an empty folder is not in a wheel)
             shutil.copytree(source, copy, ignore=skip)
+
+
+def copy_search_code(destination: Path) -> None:
+    """The modules the search function and pages import, laid out as packages: a bundle
+    served by Datasette alone has no archive package installed (the plugins put this
+    folder on ``sys.path``)."""
+    for name in SEARCH_CODE:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PACKAGES_ROOT / name, destination / name)
 
 
 def shipped_files(folder: Path) -> list[Path]:
@@ -208,6 +233,7 @@ def bundle_readme(bundle: Bundle, metadata: dict) -> str:
     static = " --static audio:audio" if bundle.audio_files else ""
     templates = " --template-dir templates" if (bundle.directory / "templates").is_dir() else ""
     options = " ".join(settings_args())
+    requirements = " ".join(f"'{requirement}'" for requirement in BUNDLE_REQUIREMENTS)
     return README_TEMPLATE.format(
         title=metadata.get("title", "Spoken archive"),
         date=datetime.date.today().isoformat(),
@@ -217,6 +243,8 @@ def bundle_readme(bundle: Bundle, metadata: dict) -> str:
         static=static,
         templates=templates,
         options=options,
+        requirements=requirements,
+        installs=" ".join(f"--install {requirement}" for requirement in requirements.split()),
     )
 
 
@@ -228,8 +256,8 @@ transcript-archive on {date}.
 
 ## Serve it
 
-With Python 3.10 or later, install Datasette once (`pip install 'datasette>=0.65.3,<1.0'`),
-then, inside this folder:
+With Python 3.10 or later, install Datasette and sqlite-utils once
+(`pip install {requirements}`), then, inside this folder:
 
     datasette serve .
 
@@ -239,7 +267,8 @@ canned queries and descriptions in `metadata.yml`, the time and row limits in
 `settings.json` (which also keep the database file from being downloaded), the page
 templates in `templates/`, and the plugins in `plugins/` (time links, highlighted
 snippets, audio players, and the audio route, which serves only the files in `audio/`
-that the archive names, with range requests so that players can seek).
+that the archive names, with range requests so that players can seek), with the search
+code they share with the archive in `plugins/archive_lib/`.
 
 ## Deploy it
 
@@ -248,13 +277,14 @@ that the archive names, with range requests so that players can seek).
 
     datasette publish cloudrun {database} --service {name} \\
       --metadata metadata.yml --plugins-dir plugins{templates}{static} \\
-      --install 'datasette>=0.65.3,<1.0' \\
+      {installs} \\
       --extra-options "{options}"
 
 `datasette publish heroku` takes the same options. `--static audio:audio` puts the audio
 folder beside the archive in the container, where the audio route finds it; episodes
 with a public `audio_url` link there and need no copy. `--install` keeps the container
-on the Datasette these plugins and canned queries are written for.
+on the Datasette these plugins and canned queries are written for, with sqlite-utils,
+which the search code uses.
 
 ## What is here
 

@@ -19,6 +19,7 @@ archive_static.py.
 # where dataclasses cannot resolve string annotations.
 import importlib.util
 import re
+import sys
 import urllib.parse
 import weakref
 from dataclasses import dataclass, field
@@ -27,6 +28,12 @@ from pathlib import Path
 import sqlite_utils
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
+
+# A published bundle served by Datasette alone carries the search code it needs in
+# plugins/archive_lib (db/publish.py); installed or in a checkout, that folder is absent.
+BUNDLED_CODE = Path(__file__).with_name("archive_lib")
+if BUNDLED_CODE.is_dir() and str(BUNDLED_CODE) not in sys.path:
+    sys.path.append(str(BUNDLED_CODE))
 
 try:
     from db.browse import (
@@ -44,7 +51,7 @@ try:
         search_chapters,
     )
     from pipeline.timefmt import format_timestamp as clock  # the CLI's [mm:ss]
-except ImportError:  # a published bundle served by Datasette alone: no pages, the rest works
+except ImportError:  # the archive's code is nowhere: no pages, the rest works
     search = None
 
 HOME_ROUTE = r"^/$"

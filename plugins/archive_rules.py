@@ -16,7 +16,6 @@ FTS_SYNTAX = re.compile(r'["*()^:]|\b(AND|OR|NOT|NEAR)\b')
 AUDIO_ROUTE = r"^/-/audio/(?P<sha256>[0-9a-f]{64})(?P<suffix>\.[0-9A-Za-z]{1,8})?$"
 LOCAL_AUDIO = "/-/audio/{sha256}{suffix}"  # a URL that AUDIO_ROUTE matches
 STATIC_ROUTE = r"^/-/archive-static/(?P<path>.*)$"
-STATIC_FOLDER = Path(__file__).resolve().parent / "static"
 PUBLIC_SCHEMES = ("https://", "http://")
 
 

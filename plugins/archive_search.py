@@ -20,13 +20,21 @@ could hold a thread for seconds. Longer searches fail at once ("string or blob t
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import sqlite_utils
 from datasette import hookimpl
 
+# A published bundle served by Datasette alone carries the search code it needs in
+# plugins/archive_lib (db/publish.py); installed or in a checkout, that folder is absent.
+BUNDLED_CODE = Path(__file__).with_name("archive_lib")
+if BUNDLED_CODE.is_dir() and str(BUNDLED_CODE) not in sys.path:
+    sys.path.append(str(BUNDLED_CODE))
+
 try:
     from db.search import fts_query, search, search_chapter_text
-except ImportError:  # a bundle on Datasette alone: search needs the archive's package
+except ImportError:  # the archive's code is nowhere: no search function
     search = None
 
 MAX_HITS = 1000  # Datasette's max_returned_rows

@@ -24,4 +24,6 @@ except ImportError:  # a published bundle on Datasette alone: the rules file is 
 
 @hookimpl
 def register_routes():
-    return [(rules.STATIC_ROUTE, asgi_static(rules.STATIC_FOLDER))]
+    # static/ beside this file: so it is in a checkout, a wheel and a bundle alike (a
+    # bundle's copy of archive_rules.py for the search code lives elsewhere).
+    return [(rules.STATIC_ROUTE, asgi_static(Path(__file__).resolve().with_name("static")))]

@@ -5,16 +5,19 @@ import re
 import shlex
 import shutil
 import sqlite3
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from db.publish import shipped_files
 from db.serve import web_files
 
-from .server import DATASETTE, running_server
+from .server import running_server
 from .web_archive import EXAMPLE_AUDIO, KENNEDY, build_archive, talk_with_audio, timed_episode
 
+DATASETTE_ALONE = Path(__file__).with_name("datasette_alone.py")
 PLUGINS = {
     "archive_audio.py",
     "archive_cells.py",
@@ -95,10 +98,13 @@ def test_publish_writes_a_checked_relocatable_bundle(run_cli, archive, tmp_path)
 
 
 def readme_serve_command(bundle) -> list[str]:
+    """The README's serve command, run where only the packages it says to install are."""
     readme = (bundle / "README.md").read_text()
     [line] = [line for line in readme.splitlines() if line.startswith("    datasette serve")]
-    command = shlex.split(line)
-    return [str(DATASETTE)] + command[1:]
+    [install] = re.findall(r"`pip install ([^`]+)`", readme.replace("\n", " "))
+    packages = [re.split(r"[<>=!~]", requirement)[0] for requirement in shlex.split(install)]
+    assert packages[0] == "datasette"
+    return [sys.executable, DATASETTE_ALONE, *packages, "--", *shlex.split(line)[1:]]
 
 
 def test_the_readme_command_serves_the_moved_bundle_read_only(run_cli, archive, tmp_path):
@@ -145,7 +151,8 @@ def test_the_readme_deploy_command_names_the_bundles_own_files(run_cli, archive,
     ):
         assert (tmp_path / "site" / path).exists()
     assert options["--static"] == "audio:audio" and (tmp_path / "site" / "audio").is_dir()
-    assert options["--install"] == "datasette>=0.65.3,<1.0"
+    installs = [value for option, value in zip(args, args[1:]) if option == "--install"]
+    assert installs == ["datasette>=0.65.3,<1.0", "sqlite-utils>=4.0"]
     settings = shlex.split(options["--extra-options"])
     assert settings[:3] == ["--setting", "sql_time_limit_ms", "1000"]
 
