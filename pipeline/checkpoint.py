@@ -49,6 +49,49 @@ def checkpoint_root(db_path: str | os.PathLike) -> Path:
     return cache / "transcript-archive" / "checkpoints" / _safe_name(Path(db_path).resolve())
 
 
+@dataclass
+class KeptCheckpoint:
+    """An unfinished transcript kept on disk: what ``archive checkpoints`` lists."""
+
+    sha256: str
+    folder: Path
+    chunks: int
+    transcribed_seconds: float  # audio done, up to the last finished chunk's end
+    modified: float  # seconds since the epoch
+    size: int  # bytes
+
+
+def kept_checkpoints(root: str | os.PathLike) -> list[KeptCheckpoint]:
+    """The checkpoints under ``root``, oldest first."""
+    kept = []
+    for folder in sorted(Path(root).glob("*/manifest.json")):
+        folder = folder.parent
+        files = [path for path in folder.iterdir() if path.is_file()]
+        checkpoint = Checkpoint.at(root, folder.name)
+        manifest = checkpoint._stored_manifest() or {}
+        kept.append(
+            KeptCheckpoint(
+                sha256=manifest.get("sha256", folder.name),
+                folder=folder,
+                chunks=checkpoint.finished_chunks(),
+                transcribed_seconds=_transcribed_seconds(folder),
+                modified=max(path.stat().st_mtime for path in files),
+                size=sum(path.stat().st_size for path in files),
+            )
+        )
+    return sorted(kept, key=lambda checkpoint: checkpoint.modified)
+
+
+def _transcribed_seconds(folder: Path) -> float:
+    ends = []
+    for path in folder.glob("chunk-*.json"):
+        try:
+            ends.append(json.loads(path.read_text(encoding="utf-8"))["end"])
+        except (OSError, ValueError, KeyError):
+            continue  # a damaged chunk is decoded again on resume
+    return max(ends, default=0.0)
+
+
 def remove_checkpoint(root: str | os.PathLike, sha256: str) -> None:
     """Forget the finished chunks of one audio file (stored, or --restart)."""
     Checkpoint.at(root, sha256).discard()

@@ -691,6 +691,65 @@ def reindex(db_path):
 
 
 @cli.command()
+@click.option("--clear", is_flag=True, help="Remove them: that audio's next ingest starts over.")
+@json_option
+@db_option
+def checkpoints(clear, as_json, db_path):
+    """List the unfinished transcripts kept for the archive, or remove them.
+
+    \b
+    archive checkpoints
+    archive checkpoints --clear
+
+    Ingest keeps each finished chunk of a transcript until its episode is stored; a run
+    that was killed, or could not store, leaves them. The same ingest run again resumes
+    from them; --restart drops one file's, --clear all of them.
+    """
+    import datetime
+
+    from .checkpoint import kept_checkpoints
+
+    root = checkpoint_root(db_path)
+    kept = kept_checkpoints(root)
+    if clear:
+        for checkpoint in kept:
+            remove_checkpoint(root, checkpoint.sha256)
+        click.echo(f"removed {plural(len(kept), 'checkpoint')} from {root}", err=True)
+        return
+    rows = [
+        {
+            "sha256": checkpoint.sha256,
+            "folder": str(checkpoint.folder),
+            "chunks": checkpoint.chunks,
+            "transcribed_seconds": round(checkpoint.transcribed_seconds, 1),
+            "modified": datetime.datetime.fromtimestamp(checkpoint.modified).isoformat(
+                timespec="seconds"
+            ),
+            "bytes": checkpoint.size,
+        }
+        for checkpoint in kept
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo(f"no unfinished transcripts in {root}", err=True)
+    else:
+        print_table(
+            ["audio", "chunks", "transcribed", "modified", "folder"],
+            [
+                [
+                    "sha256:" + row["sha256"][:16],
+                    row["chunks"],
+                    format_clock(row["transcribed_seconds"]),
+                    row["modified"].replace("T", " "),
+                    row["folder"],
+                ]
+                for row in rows
+            ],
+        )
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option(

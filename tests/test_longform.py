@@ -144,3 +144,23 @@ def test_settings_are_frozen_and_fingerprinted_without_thread_counts():
     assert settings.fingerprint() != TranscriptionSettings(batch_size=0).fingerprint()
     assert json.loads(settings.fingerprint())["chunk_seconds"] == 300.0
     assert isinstance(Transcript([], None, 0, "m").gaps, list)
+
+
+def test_archive_checkpoints_lists_and_clears_unfinished_transcripts(run_cli, db_path):
+    root = checkpoint_root(db_path)
+    for sha256, ends in (("ab" * 32, (30.0, 60.0)), ("cd" * 32, (30.0,))):
+        checkpoint = Checkpoint(root, sha256, "settings")
+        for index, end in enumerate(ends):
+            checkpoint.save(ChunkResult(index, end - 30.0, end, "en", "fake", []))
+    listed = run_cli("checkpoints", "--json")
+    rows = {row["sha256"]: row for row in json.loads(listed.stdout)}
+    assert {(sha[:2], row["chunks"], row["transcribed_seconds"]) for sha, row in rows.items()} == {
+        ("ab", 2, 60.0),
+        ("cd", 1, 30.0),
+    }
+    table = run_cli("checkpoints").stdout
+    assert "sha256:abababababababab" in table and "1:00" in table
+    cleared = run_cli("checkpoints", "--clear")
+    assert cleared.exit_code == 0 and "removed 2 checkpoints" in cleared.stderr
+    assert not root.exists()
+    assert "no unfinished transcripts" in run_cli("checkpoints").stderr

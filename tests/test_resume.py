@@ -41,6 +41,9 @@ def kill_once_checkpointed(command, db_path, chunks: int) -> None:
     process.wait()
 
 
+TEXT = {"capture_output": True, "text": True, "check": True}
+
+
 def test_killed_twice_then_resumed_gives_the_uninterrupted_transcript(tmp_path, transcriber):
     audio = tmp_path / "two-sonnets.wav"
     join_clips([CORPUS / "sonnet-p001.mp3", CORPUS / "sonnet-p002.mp3"], audio)
@@ -52,6 +55,10 @@ def test_killed_twice_then_resumed_gives_the_uninterrupted_transcript(tmp_path, 
     kill_once_checkpointed(command, db_path, 3)
     kept = {path.name: json.loads(path.read_text()) for path in chunk_files(db_path)}
     assert len(kept) >= 3
+    listed = subprocess.run([command[0], "checkpoints", "--json", "--db", db_path], **TEXT)
+    [unfinished] = json.loads(listed.stdout)
+    assert unfinished["chunks"] == len(kept)
+    assert unfinished["transcribed_seconds"] == round(max(c["end"] for c in kept.values()), 1)
 
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
