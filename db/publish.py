@@ -233,7 +233,7 @@ def bundle_readme(bundle: Bundle, metadata: dict) -> str:
     static = " --static audio:audio" if bundle.audio_files else ""
     templates = " --template-dir templates" if (bundle.directory / "templates").is_dir() else ""
     options = " ".join(settings_args())
-    requirements = " ".join(f"'{requirement}'" for requirement in BUNDLE_REQUIREMENTS)
+    quoted = [f"'{requirement}'" for requirement in BUNDLE_REQUIREMENTS]
     return README_TEMPLATE.format(
         title=metadata.get("title", "Spoken archive"),
         date=datetime.date.today().isoformat(),
@@ -243,8 +243,8 @@ def bundle_readme(bundle: Bundle, metadata: dict) -> str:
         static=static,
         templates=templates,
         options=options,
-        requirements=requirements,
-        installs=" ".join(f"--install {requirement}" for requirement in requirements.split()),
+        requirements=" ".join(quoted),
+        installs=" ".join(f"--install {requirement}" for requirement in quoted),
     )
 
 
