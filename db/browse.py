@@ -60,16 +60,24 @@ def episode_with_transcript(db: sqlite_utils.Database, episode_id: str) -> dict 
     return {**rows[0], "chapters": chapters}
 
 
-def filter_choices(db: sqlite_utils.Database, episode_id: str | None = None) -> dict:
-    """The shows a search can be narrowed to, and the title of the episode it is in."""
-    shows = [
-        row[0]
-        for row in db.execute(
-            "select distinct show from episodes where coalesce(show, '') != '' order by show"
-        )
-    ]
+def filter_choices(
+    db: sqlite_utils.Database, episode_id: str | None = None, shows: list[str] | None = None
+) -> dict:
+    """The shows a search can be narrowed to (read unless ``shows`` are known), and the
+    title of the episode it is in."""
+    if shows is None:
+        shows = archive_shows(db)
     title = None
     if episode_id is not None:
         row = db.execute("select title from episodes where id = ?", [episode_id]).fetchone()
         title = (row[0] or episode_id) if row else None
     return {"shows": shows, "episode_title": title}
+
+
+def archive_shows(db: sqlite_utils.Database) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            "select distinct show from episodes where coalesce(show, '') != '' order by show"
+        )
+    ]

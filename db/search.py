@@ -28,6 +28,7 @@ from plugins.archive_rules import FTS_SYNTAX, quote_words
 from . import search_index as index
 
 MARK_START, MARK_END = "<mark>", "</mark>"
+MARKS = (MARK_START, MARK_END)
 SNIPPET_TOKENS = 16
 ORDERS = ("relevance", "newest")
 
@@ -57,9 +58,20 @@ class SearchPage:
 
 @dataclass(frozen=True)
 class MatchCount:
-    moments: int  # matching segments (after filters)
-    episodes: int  # distinct episodes among them
-    at_least: bool  # counting stopped at the cap
+    moments: int  # matching segments (after filters), at most the cap
+    # Distinct episodes among them; None when counting stopped at the cap, as the first
+    # matches counted (in storage order) come from the first few episodes only.
+    episodes: int | None
+    at_least: bool  # more moments match than the cap
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What a results page shows: one page of hits, how many match, and chapter titles."""
+
+    found: SearchPage  # the page's hits, and one more when there is a next page
+    count: MatchCount
+    chapters: list[dict]  # chapters whose title matches (first page only)
 
 
 NO_FILTERS = SearchFilters()
@@ -574,18 +586,82 @@ def _hit_rows(conn, ranked: list[tuple[int, float]], fts: str, mark) -> list[dic
 # --- counting and chapters ---------------------------------------------------------------
 
 
+COUNT_CAP = 1000  # moments counted exactly; past that, "more than 1,000"
+
+
+def search_results(
+    db: sqlite_utils.Database,
+    query: str,
+    *,
+    filters: SearchFilters = NO_FILTERS,
+    order: str = "relevance",
+    page: int = 1,
+    page_size: int = 20,
+    chapters: int = 10,
+) -> SearchResults:
+    """A results page's search, the query read leniently (as the web reads it) and once
+    for the hits, their count and the chapter titles.
+
+    Asks for one hit more than the page shows, to know whether there is a next page. A
+    first page that holds every hit counts them itself; else ``count_matches`` counts.
+    """
+    found = search(
+        db,
+        query,
+        filters=filters,
+        order=order,
+        limit=page_size + 1,
+        offset=(page - 1) * page_size,
+        lenient=True,
+    )
+    if page == 1 and len(found.hits) <= page_size:
+        episodes = len({hit["episode_id"] for hit in found.hits})
+        count = MatchCount(len(found.hits), episodes, False)
+    else:
+        count = _count_matches(db.conn, found.query, filters, COUNT_CAP)
+    titles = []
+    if page == 1 and chapters > 0:
+        titles = _chapter_matches(db, found.query, query, filters, chapters, MARKS, True)
+    return SearchResults(found, count, titles)
+
+
 def count_matches(
     db: sqlite_utils.Database,
     query: str,
     *,
     filters: SearchFilters = NO_FILTERS,
-    cap: int = 1000,
+    cap: int = COUNT_CAP,
     lenient: bool = False,
 ) -> MatchCount:
     """How many moments (and episodes) match, counting no further than ``cap``."""
-    fts = interpret_query(db.conn, query, lenient).query
-    where, params = _filter_sql(db.conn, filters)
-    moments, episodes = db.execute(
+    return _count_matches(db.conn, interpret_query(db.conn, query, lenient).query, filters, cap)
+
+
+def _count_matches(conn, fts: str, filters: SearchFilters, cap: int) -> MatchCount:
+    """Moments and episodes for a valid FTS5 query, visiting at most ``cap`` + 1 matches:
+    a word in half the segments must not cost a scan of them all on every page view.
+
+    Episodes take a lookup of each match's segment (about 1.5 us on a 900,000-segment
+    archive), so without filters FTS5 alone first says whether there are more than
+    ``cap``; then no episodes are counted, as the first matches come from a few only.
+    """
+    if not _has_filters(filters):
+        (matches,) = conn.execute(
+            "select count(*) from (select rowid from segments_fts"
+            " where segments_fts match ? limit ?)",
+            [fts, cap + 1],
+        ).fetchone()
+        if matches > cap:
+            return MatchCount(cap, None, True)
+        # Every segment has its episode: no join to episodes without filters on them.
+        sql = (
+            "select count(*), count(distinct segments.episode_id) from segments_fts"
+            " join segments on segments.id = segments_fts.rowid where segments_fts match ?"
+        )
+        moments, episodes = conn.execute(sql, [fts]).fetchone()
+        return MatchCount(moments, episodes, False)
+    where, params = _filter_sql(conn, filters)
+    moments, episodes = conn.execute(
         "select count(*), count(distinct episode_id) from ("
         " select segments.episode_id from segments_fts"
         " join segments on segments.id = segments_fts.rowid"
@@ -593,7 +669,9 @@ def count_matches(
         f" where segments_fts match ? {where} limit ?)",
         [fts, *params, cap + 1],
     ).fetchone()
-    return MatchCount(min(moments, cap), episodes, moments > cap)
+    if moments > cap:
+        return MatchCount(cap, None, True)
+    return MatchCount(moments, episodes, False)
 
 
 CHAPTER_SQL = """
@@ -620,11 +698,16 @@ def search_chapters(
     *,
     filters: SearchFilters = NO_FILTERS,
     limit: int = 10,
-    mark: tuple[str, str] = (MARK_START, MARK_END),
+    mark: tuple[str, str] = MARKS,
     lenient: bool = False,
 ) -> list[dict]:
     """Chapters whose title matches, best first, the matches highlighted in title_snippet."""
     fts = interpret_query(db.conn, query, lenient).query
+    return _chapter_matches(db, fts, query, filters, limit, mark, lenient)
+
+
+def _chapter_matches(db, fts: str, query: str, filters, limit: int, mark, lenient: bool):
+    """search_chapters for ``fts``, the FTS5 query already made of ``query``."""
     where, params = _filter_sql(db.conn, filters, segment_range=False)
     named = {f"p{i}": value for i, value in enumerate(params)}
     for name in named:

@@ -34,7 +34,8 @@ TIME_COLUMNS = {"start", "end", "stated_start"}
 PLAYER_TABLES = {"episodes", "chapters"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SUFFIX = re.compile(r"^\.[0-9a-z]{1,8}$")
-_MARK_TAG = re.compile(r"(</?mark>)")
+_ESCAPED_MARK, _ESCAPED_UNMARK = str(escape("<mark>")), str(escape("</mark>"))
+_ESCAPED_MARK_TAG = re.compile(f"({re.escape(_ESCAPED_MARK)}|{re.escape(_ESCAPED_UNMARK)})")
 _audio_urls: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 EPISODE_AUDIO_SQL = "select id, audio_url, audio_path, audio_sha256 from episodes"
@@ -54,15 +55,18 @@ def fragment_seconds(seconds: float) -> str:
 
 
 def highlight_snippet(snippet: str) -> Markup:
-    """Escape the snippet but keep balanced ``<mark>`` highlights."""
+    """Escape the snippet but keep balanced ``<mark>`` highlights.
+
+    Escaped whole, then its escaped tags turned back: one escape per snippet, not one per
+    piece between matches (a results page makes twenty). Text can only hold an escaped tag
+    where it held the tag itself, as escaping turns its own ``&`` into ``&amp;``.
+    """
     parts, inside = [], False
-    for piece in _MARK_TAG.split(snippet):
-        if piece == "<mark>" and not inside:
-            inside = True
-        elif piece == "</mark>" and inside:
-            inside = False
-        else:
-            piece = str(escape(piece))
+    for piece in _ESCAPED_MARK_TAG.split(escape(snippet)):
+        if piece == _ESCAPED_MARK and not inside:
+            inside, piece = True, "<mark>"
+        elif piece == _ESCAPED_UNMARK and inside:
+            inside, piece = False, "</mark>"
         parts.append(piece)
     return Markup("".join(parts) + ("</mark>" if inside else ""))
 

@@ -221,6 +221,30 @@ async def test_more_pages_follow_without_repeating(tmp_path):
     )
 
 
+async def test_a_count_past_the_cap_says_more_than_and_claims_no_episodes(tmp_path, monkeypatch):
+    """Counting stops at the cap (cheaply, on every page view); the episodes of the first
+    matches counted would be too few, so none are claimed."""
+    import db.search
+
+    monkeypatch.setattr(db.search, "COUNT_CAP", 25)
+    texts = tuple((2.0 + 2 * i, f"Sentence {i} says pause again.") for i in range(27))
+    build_archive(tmp_path / "many.db", timed_episode("many", texts))
+    ds = build_datasette(tmp_path / "many.db")
+    for query in ("q=pause", "q=pause&episode=many"):  # FTS5 alone counts; with filters, joined
+        data = (await ds.client.get(f"/-/search.json?{query}")).json()
+        assert data["count"] == {"moments": 25, "episodes": None, "at_least": True}
+    text = " ".join(visible_text(await get_html(ds, "/-/search?q=pause")).split())
+    assert "More than 25 moments" in text and "moments in" not in text
+
+
+async def test_a_show_stored_while_serving_is_offered_on_the_next_search(archive, ds):
+    """The shows are cached between searches, and read again when the live file changes."""
+    assert "<option>Lectures</option>" not in await get_html(ds, "/-/search?q=pause")
+    lecture = timed_episode("lecture", ((2.0, "A pause."),))
+    build_archive(archive, dated(lecture, "Lectures", "2024-05-01"))
+    assert "<option>Lectures</option>" in await get_html(ds, "/-/search?q=pause")
+
+
 # Episode
 
 
@@ -267,7 +291,7 @@ def test_search_contract_lenient_words_counts_and_chapters(archive):
     assert page.as_words and "near" in " ".join(page.words).lower() and page.hits == []
     assert not search(db, "pause").as_words
     capped = count_matches(db, "pause", cap=2)
-    assert (capped.moments, capped.at_least) == (2, True)
+    assert (capped.moments, capped.episodes, capped.at_least) == (2, None, True)
     assert count_matches(db, "pause").episodes == 2
     only = SearchFilters(show="Talks")
     assert [c["episode_id"] for c in search_chapters(db, "end", filters=only)] == ["talk"]
