@@ -238,8 +238,9 @@ class Transcriber:
                 for stretch in group:
                     found = words_inside(redone, stretch)
                     segments.extend(found)
-                    if not found:
-                        unfilled.append(stretch)
+                    # Words at one end of a long stretch leave the rest of it still
+                    # without words: that rest goes on to the next, wider try.
+                    unfilled.extend(skipped_speech([stretch], found))
             pending = unfilled
         for stretch in pending:
             logger.info("gap %.1f-%.1f s: no words after decoding it again", *stretch)

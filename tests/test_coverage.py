@@ -134,3 +134,26 @@ def test_detector_windows_restart_at_whole_windows_of_file_time():
     ]
     assert detector_windows(45 * second, 30.0, 0.0) == [(0, 30 * second), (30 * second, 45 * second)]
     assert detector_windows(5 * second, 30.0, 60.0) == [(0, 5 * second)]
+
+
+def test_a_stretch_filled_only_at_one_end_goes_on_to_the_next_try():
+    """Words found at the start of a long stretch of speech do not close it: the rest is
+    decoded again more widely, and listed as a gap when that finds nothing either."""
+    import numpy as np
+
+    from pipeline.transcribe import REDECODE_CONTEXTS, Transcriber
+
+    tries = []
+
+    def decode_span(samples, start, end, language, vad_filter=True):
+        tries.append((round(start, 1), round(end, 1)))
+        return [make_segment("Houston", 10.2)] if len(tries) == 1 else []
+
+    transcriber = Transcriber.__new__(Transcriber)  # no model: decoding is faked
+    transcriber._decode_span = decode_span
+    samples = np.zeros(30 * 16000, dtype=np.float32)
+    segments, gaps = transcriber._redecode_skipped_speech(samples, [], [(10.0, 22.0)], "en")
+    assert [w.word.strip() for s in segments for w in s.words] == ["Houston"]
+    assert len(tries) == len(REDECODE_CONTEXTS)  # the rest was tried again
+    [gap] = gaps
+    assert 10.5 < gap.start < 11.0 and gap.end == 22.0
