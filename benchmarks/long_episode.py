@@ -6,11 +6,12 @@
 The episode is the corpus clips joined into one cycle (apollo11 first, then the three
 sonnets and jfk, 2 s apart) and repeated to the length asked, encoded as MP3 like a
 podcast. ``recall`` runs, each in a fresh process on that file: ``archive ingest``
-(default settings) once whole and once killed at about 80% and run again, then plain
-faster-whisper batched and sequential (VAD, no conditioning on previous text). It reports
-words per clip for each, the gaps the archive lists, heard speech over 5 s with no words
-that is not listed, wall time, real-time factor, peak memory, the resumed run's time as
-a share of the whole run's, and how many segments the two archive runs share.
+(default settings) once whole, once killed at about 80% and run again, and once whole
+again, then plain faster-whisper batched and sequential (VAD, no conditioning on previous
+text). It reports words per clip for each, the gaps the archive lists, heard speech over
+5 s with no words that is not listed, wall time, real-time factor, peak memory, the
+resumed run's time as a share of the whole run's, and how many segments the resumed run
+shares with the whole one (and, as the baseline, two uninterrupted runs share).
 ``memory`` reports peak memory and real-time factor of ``archive ingest`` per length.
 """
 
@@ -203,10 +204,12 @@ def segments_of(db: Path) -> list[tuple]:
 def compare_runs(first: Path, second: Path) -> dict:
     a, b = segments_of(first), segments_of(second)
     same = len(set(a) & set(b))
+    differing = sorted(set(a) ^ set(b))
     return {
         "segments": [len(a), len(b)],
         "identical_segments": same,
         "identical": a == b,
+        "first_difference_at_seconds": differing[0][0] if differing else None,
         "words": [len(archive_word_midpoints(first)), len(archive_word_midpoints(second))],
     }
 
@@ -232,6 +235,11 @@ def recall(minutes: float, folder: Path, resume: bool, partial: Path | None = No
         resumed_db = folder / "resumed.db"
         report["resume"] = killed_and_resumed(audio, resumed_db, runs["archive"])
         report["resume"]["whole_vs_resumed"] = compare_runs(whole_db, resumed_db)
+        # Decoding on a loaded CPU is not bit for bit the same twice: the baseline.
+        log("archive ingest, whole, again")
+        again_db = folder / "again.db"
+        timed(ingest_command(audio, again_db))
+        report["resume"]["whole_vs_whole_again"] = compare_runs(whole_db, again_db)
         _summarise(report, runs, counts, spans, duration, partial)
     for name, batch_size in (("plain_batched", 8), ("plain_sequential", 0)):
         log(f"{name} on {duration / 60:.0f} min")
