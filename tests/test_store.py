@@ -129,7 +129,7 @@ def test_a_failure_mid_store_leaves_the_archive_as_it_was(db_path, monkeypatch):
     monkeypatch.setattr("db.store._insert_rows", failing_insert)
     with pytest.raises(sqlite3.OperationalError):
         store_episode(db, fake_episode("a", texts=("Entirely different words now.",)))
-    assert calls == ["segments", "words"]
+    assert calls == ["chapters", "segments", "words"]
     assert counts(db) == before
     assert db.execute("select text from segments order by position").fetchone()[0].startswith("Ask")
 
