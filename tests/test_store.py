@@ -48,6 +48,7 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_path):
         "m005b_chapter_links",
         "m005c_segment_speakers",
         "m006_search_index",
+        "m007_search_list_tails",
     ]
     schema = db.execute("select group_concat(sql) from sqlite_master").fetchone()[0]
     db.close()
