@@ -362,26 +362,19 @@ def _build_list(conn, term, docs, tfs, lengths, avgdl, champions, np) -> None:
     kept, left_out = order[:champions], order[champions:]
     bound = float(weights[left_out].max()) if len(left_out) else 0.0
     head = head_size(champions)
+    best, rest = kept[:head], np.sort(kept[head:])  # the rest in segment order, as stored
     _insert_entries(
         conn,
-        _entries(term, weights, docs, tfs, lengths, kept[:head]),
-        _entries(term, weights, docs, tfs, lengths, np.sort(kept[head:])),  # segment order
+        _rows(term, best, weights, docs, tfs, lengths),
+        _rows(term, rest, docs, weights, tfs, lengths),
     )
     conn.execute("insert or replace into search_lists values (?, ?, ?)", [term, avgdl, bound])
     conn.execute("insert or replace into search_list_sizes values (?, ?)", [term, len(kept)])
 
 
-def _entries(term: str, weights, docs, tfs, lengths, chosen) -> list[tuple]:
-    """``_entry`` tuples for the chosen postings, from numpy arrays (the same floats)."""
-    return list(
-        zip(
-            [term] * len(chosen),
-            weights[chosen].tolist(),
-            docs[chosen].tolist(),
-            tfs[chosen].tolist(),
-            lengths[chosen].tolist(),
-        )
-    )
+def _rows(term: str, chosen, *columns) -> list[tuple]:
+    """``(term, *columns)`` of the chosen postings, from numpy arrays (the same floats)."""
+    return list(zip([term] * len(chosen), *(column[chosen].tolist() for column in columns)))
 
 
 def _entry(term: str, segment_id: int, tf: int, length: int, list_avgdl: float) -> tuple:
@@ -390,14 +383,14 @@ def _entry(term: str, segment_id: int, tf: int, length: int, list_avgdl: float) 
 
 
 def _insert_entries(conn, head: list[tuple], tail: list[tuple]) -> None:
-    """Entries (as ``_entry`` makes them) into the heads and the tails, each in key order,
-    so SQLite fills one page after another instead of hopping between them."""
+    """Rows into the heads (term, weight, segment id, tf, length) and the tails (term,
+    segment id, weight, tf, length), each in key order, so SQLite fills one page after
+    another instead of hopping between them."""
     conn.executemany(
         "insert or replace into search_champions values (?, ?, ?, ?, ?)", sorted(head)
     )
     conn.executemany(
-        "insert or replace into search_list_tails values (?, ?, ?, ?, ?)",
-        sorted((term, segment_id, w, tf, length) for term, w, segment_id, tf, length in tail),
+        "insert or replace into search_list_tails values (?, ?, ?, ?, ?)", sorted(tail)
     )
 
 
@@ -461,11 +454,15 @@ def _apply_difference(db, removed: list, added: list) -> None:
             listed = lists.get(term)
             if listed is None:
                 continue
-            entry = _entry(term, rowid, tf, length, listed.avgdl)
-            if entry[1] > listed.bound:
-                (head if entry[1] > listed.least_in_head else tail).append(entry)
+            w = weight(tf, length, listed.avgdl)
+            if w <= listed.bound:
+                continue
+            if w > listed.least_in_head:
+                head.append((term, w, rowid, tf, length))
+            else:
+                tail.append((term, rowid, w, tf, length))
     _insert_entries(conn, head, tail)
-    _count_and_trim(conn, lists, Counter(entry[0] for entry in head + tail), champions)
+    _count_and_trim(conn, lists, Counter(row[0] for row in head + tail), champions)
     _change_document_frequencies(conn, changes)
     _list_newly_frequent_terms(db, changes, lists, frequent, champions)
     conn.execute(f"update {STATE_TABLE} set in_step = 1")
