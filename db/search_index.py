@@ -7,12 +7,12 @@ for that term, with their term frequency and length, plus a *bound*: the highest
 any segment left out. Because a one-term bm25 score is ``idf × weight(tf, length, avgdl)``,
 a list's top k are the exact top k whenever the k-th beats the bound (see ``weight_bound``).
 
-A list is kept in two parts. Its *head*, the best tenth, is impact-ordered, so one word's
-first pages read a few entries and stop; its *tail*, the rest, is in segment order, so the
-entries a new episode brings are appended at the end of each term's tail rather than
-scattered through it (in a 1,000-hour archive, scattered they dirtied one page each: most of
-the cost of storing an episode). Every tail entry weighs at most the head's least, so the
-head followed by the tail, sorted, is the list in impact order.
+A list is kept in two parts. Its *head*, its best 32nd (312 entries), is impact-ordered,
+so one word's first pages read a few entries and stop; its *tail*, the rest, is in segment
+order, so the entries a new episode brings are appended at the end of each term's tail
+rather than scattered through it (in a 1,000-hour archive, scattered they dirtied one page
+each: most of the cost of storing an episode). Every tail entry weighs at most the head's
+least, so the head followed by the tail, sorted, is the list in impact order.
 
 Tables (all rebuildable from ``segments`` by ``rebuild_search_index``):
 
@@ -386,9 +386,7 @@ def _insert_entries(conn, head: list[tuple], tail: list[tuple]) -> None:
     """Rows into the heads (term, weight, segment id, tf, length) and the tails (term,
     segment id, weight, tf, length), each in key order, so SQLite fills one page after
     another instead of hopping between them."""
-    conn.executemany(
-        "insert or replace into search_champions values (?, ?, ?, ?, ?)", sorted(head)
-    )
+    conn.executemany("insert or replace into search_champions values (?, ?, ?, ?, ?)", sorted(head))
     conn.executemany(
         "insert or replace into search_list_tails values (?, ?, ?, ?, ?)", sorted(tail)
     )
