@@ -146,10 +146,20 @@ def m005c_segment_speakers(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m006_search_index(db: sqlite_utils.Database) -> None:
-    """Term statistics and champion lists, so frequent words rank fast (db/search_index.py)."""
-    from .search_index import create_search_index_tables, rebuild_search_index
+    """Term statistics and champion lists, so frequent words rank fast (db/search_index.py);
+    m007 fills them."""
+    from .search_index import create_search_index_tables
 
     create_search_index_tables(db)
+
+
+@migrations()
+def m007_search_list_tails(db: sqlite_utils.Database) -> None:
+    """Each champion list split into an impact-ordered head and a tail in segment order, so
+    storing an episode appends to the tails; the lists are rebuilt split."""
+    from .search_index import create_list_tails, rebuild_search_index
+
+    create_list_tails(db)
     rebuild_search_index(db)
 
 

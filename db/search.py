@@ -322,8 +322,8 @@ def _rank_several_terms(conn, query: _Scoring, unique, filters, k):
 
     bounds, blocks = {}, []
     for position, term in enumerate(unique):
-        bounds[term] = _unread_after(conn, query, term, SEVERAL_DEPTH)
-        block = _list_block(conn, term, filters, SEVERAL_DEPTH, np)
+        block, least = _list_block(conn, term, query.lists[term][0], filters, SEVERAL_DEPTH, np)
+        bounds[term] = query.unread_bound(term, [] if least is None else [(least,)], 1)
         blocks.append(np.column_stack([block, np.full(len(block), position, dtype=np.int64)]))
     entries = np.concatenate(blocks)
     ids, inverse = np.unique(entries[:, 0], return_inverse=True)
@@ -387,51 +387,67 @@ def _verify_best_partial(conn, query, unique, complete, partial, k) -> bool:
     return True
 
 
-def _list_block(conn, term: str, filters, limit: int, np):
-    """A list's best ``limit`` entries as a numpy array of (segment id, tf, length) rows:
-    SQLite joins them into one string, which numpy parses far faster than row tuples."""
-    where, params = _filter_sql(conn, filters, segment_range=False)
-    joins = (
-        " join segments on segments.id = c.segment_id"
-        " join episodes on episodes.id = segments.episode_id"
-        if where
-        else ""
+def _list_block(conn, term: str, list_avgdl: float, filters, limit: int, np):
+    """A list's best ``limit`` entries (under filters) as a numpy array of (segment id, tf,
+    length) rows, and the least weight among them if the list has more (else None: what
+    passes the filters and is not among them is off the list).
+
+    The head and the tail are read whole and in storage order (SQLite joins the rows into
+    one string, which numpy parses far faster than row tuples); numpy picks the best, so the
+    tail, mostly read anyway, is never sorted.
+    """
+    block = np.concatenate(
+        [
+            _list_part_block(conn, table, term, filters, np)
+            for table in ("search_champions", "search_list_tails")
+        ]
     )
+    if len(block) <= limit:
+        return block, None
+    weights = index.weights_of(block[:, 1], block[:, 2], list_avgdl, np)
+    best = np.argsort(-weights, kind="stable")[:limit]
+    return block[best], float(weights[best[-1]])
+
+
+def _list_part_block(conn, table: str, term: str, filters, np):
+    where, params = _filter_sql(conn, filters, segment_range=False)
     text = conn.execute(
-        "select group_concat(c.segment_id || ' ' || c.tf || ' ' || c.length, ' ') from"
-        f" (select c.segment_id, c.tf, c.length from search_champions c{joins}"
-        f" where c.term = ? {where} order by c.weight desc limit ?) as c",
-        [term, *params, limit],
+        "select group_concat(c.segment_id || ' ' || c.tf || ' ' || c.length, ' ')"
+        f" from {table} as c{_list_joins(where)} where c.term = ? {where}",
+        [term, *params],
     ).fetchone()[0]
     return np.fromstring(text or "", dtype=np.int64, sep=" ").reshape(-1, 3)
 
 
-def _unread_after(conn, query: _Scoring, term: str, depth: int) -> float:
-    """Today's highest weight for ``term`` of a segment beyond the first ``depth`` entries
-    of its list (with filters, those read go deeper, so this still bounds what is unread)."""
-    rows = conn.execute(
-        "select weight from search_champions where term = ? order by weight desc limit 1 offset ?",
-        [term, depth - 1],
-    ).fetchall()
-    return query.unread_bound(term, [rows[0]] if rows else [], 1)
-
-
 def _list_entries(conn, term: str, filters, limit: int) -> list[tuple]:
-    """(weight, segment id, tf, length) of a list's best ``limit`` entries (under filters)."""
-    if not _has_filters(filters):
-        return conn.execute(
-            "select weight, segment_id, tf, length from search_champions where term = ?"
-            " order by weight desc limit ?",
-            [term, limit],
-        ).fetchall()
+    """(weight, segment id, tf, length) of a list's best ``limit`` entries (under filters):
+    its head, then as much of its tail as that takes (no tail entry outweighs the head)."""
+    rows = conn.execute(*_list_part_sql(conn, "search_champions", term, filters, limit))
+    rows = rows.fetchall()
+    if len(rows) < limit:
+        rest = _list_part_sql(conn, "search_list_tails", term, filters, limit - len(rows))
+        rows += conn.execute(*rest).fetchall()
+    return rows
+
+
+def _list_part_sql(conn, table: str, term: str, filters, limit: int) -> tuple[str, list]:
+    """The query for the best ``limit`` entries of a list's head or tail, under filters."""
     where, params = _filter_sql(conn, filters, segment_range=False)
-    return conn.execute(
-        "select c.weight, c.segment_id, c.tf, c.length from search_champions c"
-        " join segments on segments.id = c.segment_id"
-        " join episodes on episodes.id = segments.episode_id"
+    return (
+        f"select c.weight, c.segment_id, c.tf, c.length from {table} as c{_list_joins(where)}"
         f" where c.term = ? {where} order by c.weight desc limit ?",
         [term, *params, limit],
-    ).fetchall()
+    )
+
+
+def _list_joins(where: str) -> str:
+    """The joins that filters on a list's entries need (none without filters)."""
+    if not where:
+        return ""
+    return (
+        " join segments on segments.id = c.segment_id"
+        " join episodes on episodes.id = segments.episode_id"
+    )
 
 
 def _order_with_ties(conn, scored: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:

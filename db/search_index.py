@@ -7,14 +7,26 @@ for that term, with their term frequency and length, plus a *bound*: the highest
 any segment left out. Because a one-term bm25 score is ``idf × weight(tf, length, avgdl)``,
 a list's top k are the exact top k whenever the k-th beats the bound (see ``weight_bound``).
 
+A list is kept in two parts. Its *head*, its best 32nd (312 entries), is impact-ordered,
+so one word's first pages read a few entries and stop; its *tail*, the rest, is in segment
+order, so the entries a new episode brings are appended at the end of each term's tail
+rather than scattered through it (in a 1,000-hour archive, scattered they dirtied one page
+each: most of the cost of storing an episode). Every tail entry weighs at most the head's
+least, so the head followed by the tail, sorted, is the list in impact order.
+
 Tables (all rebuildable from ``segments`` by ``rebuild_search_index``):
 
 - ``search_terms(term, df)``: how many segments hold each FTS5 term (bm25's idf needs it).
 - ``search_lists(term, avgdl, bound)``: the frequent terms, the average segment length
   their list was ranked under, and the bound.
-- ``search_champions(term, weight, segment_id, tf, length)``: the lists, impact-ordered
-  (``weight`` under the list's avgdl), so a search reads a list from its best entry down
-  and stops as soon as the rest cannot matter.
+- ``search_champions(term, weight, segment_id, tf, length)``: the lists' heads,
+  impact-ordered (``weight`` under the list's avgdl), so a search reads a list from its
+  best entry down and stops as soon as the rest cannot matter.
+- ``search_list_tails(term, segment_id, weight, tf, length)``: the rest of each list.
+- ``search_list_sizes(term, entries)``: about how many entries each list holds. New
+  entries never push old ones out, so a list grows with its word; once it holds twice
+  ``champions`` it is trimmed back to its best ``champions`` and its bound raised (else an
+  archive built by ingest alone would keep every posting of every frequent word).
 - ``search_index_state``: ``in_step`` is 1 while the tables describe ``segments`` exactly.
   Triggers on ``segments`` clear it on any insert, update or delete (sqlite-utils, plain
   SQL, anything); ``store_episode`` brings the tables up to date and sets it again. While
@@ -23,24 +35,32 @@ Tables (all rebuildable from ``segments`` by ``rebuild_search_index``):
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlite_utils
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants (fts5_aux.c)
 FREQUENT_TERM_ROWS = 5_000  # FTS5 ranks up to this many rows in about 12 ms
 CHAMPIONS = 10_000  # per frequent term: deep enough for two or three words together
+HEAD_SHARE = 32  # a list's best 32nd (312 of 10,000 entries) is its impact-ordered head
 STATE_TABLE = "search_index_state"
+LIST_TABLES = (
+    "search_terms",
+    "search_lists",
+    "search_champions",
+    "search_list_tails",
+    "search_list_sizes",
+)
 
 
 def create_search_index_tables(db: sqlite_utils.Database) -> None:
-    """The tables and triggers; the migration that calls this then fills them."""
+    """The tables and triggers of m006 (``create_list_tails`` adds m007's)."""
     db.executescript(
         f"""
         create table search_terms (term text primary key, df integer not null) without rowid;
@@ -66,6 +86,30 @@ def create_search_index_tables(db: sqlite_utils.Database) -> None:
             f"create trigger [{name}] after {event} on segments {when}"
             f" begin update {STATE_TABLE} set in_step = 0 where in_step = 1; end"
         )
+
+
+def create_list_tails(db: sqlite_utils.Database) -> None:
+    """m007's tables: the lists' tails and sizes, and a trigger that drops both with their
+    list, so code that rebuilds the lists without knowing of them (an older version, plain
+    SQL) cannot leave a stale tail behind."""
+    db.executescript(
+        """
+        create table search_list_tails (
+          term text not null, segment_id integer not null, weight real not null,
+          tf integer not null, length integer not null,
+          primary key (term, segment_id)) without rowid;
+        create table search_list_sizes (
+          term text primary key, entries integer not null) without rowid;
+        create trigger search_lists_delete_parts after delete on search_lists begin
+          delete from search_list_tails where term = old.term;
+          delete from search_list_sizes where term = old.term;
+        end;
+        """
+    )
+
+
+def head_size(champions: int) -> int:
+    return max(1, champions // HEAD_SHARE)
 
 
 def has_search_index(db: sqlite_utils.Database) -> bool:
@@ -124,6 +168,12 @@ def idf(stats: FtsStats, df: int) -> float:
 def weight(tf: float, length: int, avgdl: float) -> float:
     """One term's bm25 factor for one row, written as fts5_aux.c writes it (same rounding)."""
     return (tf * (K1 + 1.0)) / (tf + K1 * (1 - B + B * float(length) / avgdl))
+
+
+def weights_of(tfs, lengths, avgdl: float, np):
+    """weight() of numpy arrays: the same operations in the same order, so the same floats."""
+    tfs = tfs.astype(np.float64)
+    return (tfs * (K1 + 1.0)) / (tfs + K1 * ((1 - B) + B * lengths.astype(np.float64) / avgdl))
 
 
 def rank_value(idfs: list[float], weights: list[float]) -> float:
@@ -214,7 +264,7 @@ def rebuild_search_index(
 
     with db.atomic():
         settings = _settings(db, frequent, champions)
-        for table in ("search_terms", "search_lists", "search_champions"):
+        for table in LIST_TABLES:
             db.execute(f"delete from {table}")
         with _vocabulary_tables(db.conn):
             db.execute("insert into search_terms select term, doc from temp.search_vocab_row")
@@ -224,7 +274,9 @@ def rebuild_search_index(
                 "select term from search_terms where df > ? order by term", [settings[0]]
             ).fetchall()
             for (term,) in terms:
-                _build_list(db.conn, term, all_lengths.__getitem__, stats.avgdl, settings[1], np)
+                docs, tfs = _postings(db.conn, term, np)
+                lengths = all_lengths[docs]
+                _build_list(db.conn, term, docs, tfs, lengths, stats.avgdl, settings[1], np)
         db.execute(
             f"update {STATE_TABLE} set in_step = 1, frequent = ?, champions = ?", list(settings)
         )
@@ -260,22 +312,8 @@ def _segment_lengths(conn, np):
     return lengths
 
 
-def _lengths_from_docsize(conn, np):
-    def lengths_of(docs):
-        sizes = {
-            rowid: _varint(size, 0)[0]
-            for rowid, size in conn.execute(
-                "select id, sz from segments_fts_docsize"
-                " where id in (select value from json_each(?))",
-                [json.dumps(docs.tolist())],
-            )
-        }
-        return np.array([sizes[int(doc)] for doc in docs], dtype=np.int64)
-
-    return lengths_of
-
-
-def _build_list(conn, term, lengths_of, avgdl, champions, np) -> None:
+def _postings(conn, term: str, np):
+    """The segments that hold ``term`` and how often, from the FTS5 index."""
     postings = np.array(
         conn.execute(
             "select doc, count(*) from temp.search_vocab_instance where term = ? group by doc",
@@ -283,23 +321,87 @@ def _build_list(conn, term, lengths_of, avgdl, champions, np) -> None:
         ).fetchall(),
         dtype=np.int64,
     ).reshape(-1, 2)
-    docs, tfs = postings[:, 0], postings[:, 1].astype(np.float64)
-    sizes = lengths_of(docs) if len(docs) else np.zeros(0, dtype=np.int64)
-    # The same operations in the same order as weight(), so the floats are the same.
-    weights = (tfs * (K1 + 1.0)) / (tfs + K1 * ((1 - B) + B * sizes.astype(np.float64) / avgdl))
+    return postings[:, 0], postings[:, 1]
+
+
+def _postings_with_lengths(conn, term: str, np):
+    """``_postings`` and each segment's length, for one list: cheaper than reading every
+    length as the rebuild does. SQLite hands over each column as one string for numpy to
+    parse (a row per posting costs as much again); lengths come as the hex of FTS5's docsize
+    varints, one byte each below 128 tokens."""
+    occurrences = conn.execute(
+        "select group_concat(doc, ' ') from temp.search_vocab_instance where term = ?", [term]
+    ).fetchone()[0]
+    docs, tfs = np.unique(
+        np.fromstring(occurrences or "", dtype=np.int64, sep=" "), return_counts=True
+    )
+    sizes = conn.execute(
+        "select group_concat(hex(sz), '') from (select sz from segments_fts_docsize"
+        " where id in (select doc from temp.search_vocab_instance where term = ?) order by id)",
+        [term],
+    ).fetchone()[0]
+    one_byte_each = bytes.fromhex(sizes or "")
+    if len(one_byte_each) == len(docs):
+        return docs, tfs, np.frombuffer(one_byte_each, dtype=np.uint8).astype(np.int64)
+    lengths = dict(
+        (rowid, _varint(size, 0)[0])
+        for rowid, size in conn.execute(
+            "select id, sz from segments_fts_docsize"
+            " where id in (select doc from temp.search_vocab_instance where term = ?)",
+            [term],
+        )
+    )
+    return docs, tfs, np.array([lengths[doc] for doc in docs.tolist()], dtype=np.int64)
+
+
+def _build_list(conn, term, docs, tfs, lengths, avgdl, champions, np) -> None:
+    """A term's list from its postings: the best ``champions`` by weight, head then tail,
+    and the bound."""
+    weights = weights_of(tfs, lengths, avgdl, np)
     order = np.argsort(-weights, kind="stable")
     kept, left_out = order[:champions], order[champions:]
     bound = float(weights[left_out].max()) if len(left_out) else 0.0
-    conn.executemany(
-        "insert into search_champions values (?, ?, ?, ?, ?)",
-        [_entry(term, int(docs[i]), int(tfs[i]), int(sizes[i]), avgdl) for i in kept],
+    head = head_size(champions)
+    best, rest = kept[:head], np.sort(kept[head:])  # the rest in segment order, as stored
+    _insert_entries(
+        conn,
+        _rows(term, best, weights, docs, tfs, lengths),
+        _rows(term, rest, docs, weights, tfs, lengths),
     )
     conn.execute("insert or replace into search_lists values (?, ?, ?)", [term, avgdl, bound])
+    conn.execute("insert or replace into search_list_sizes values (?, ?)", [term, len(kept)])
+
+
+def _rows(term: str, chosen, *columns) -> list[tuple]:
+    """``(term, *columns)`` of the chosen postings, from numpy arrays (the same floats)."""
+    return list(zip([term] * len(chosen), *(column[chosen].tolist() for column in columns)))
 
 
 def _entry(term: str, segment_id: int, tf: int, length: int, list_avgdl: float) -> tuple:
-    """A list row; its weight comes from weight() alone, so a delete can find it again."""
+    """A list entry; its weight comes from weight() alone, so a delete can find it again."""
     return (term, weight(tf, length, list_avgdl), segment_id, tf, length)
+
+
+def _insert_entries(conn, head: list[tuple], tail: list[tuple]) -> None:
+    """Rows into the heads (term, weight, segment id, tf, length) and the tails (term,
+    segment id, weight, tf, length), each in key order, so SQLite fills one page after
+    another instead of hopping between them."""
+    conn.executemany("insert or replace into search_champions values (?, ?, ?, ?, ?)", sorted(head))
+    conn.executemany(
+        "insert or replace into search_list_tails values (?, ?, ?, ?, ?)", sorted(tail)
+    )
+
+
+def _remove_entries(conn, entries: list[tuple]) -> None:
+    """Entries (as ``_entry`` makes them) out of whichever part of their list holds them."""
+    conn.executemany(
+        "delete from search_champions where term = ? and weight = ? and segment_id = ?",
+        [entry[:3] for entry in entries],
+    )
+    conn.executemany(
+        "delete from search_list_tails where term = ? and segment_id = ?",
+        [(entry[0], entry[2]) for entry in entries],
+    )
 
 
 @contextmanager
@@ -324,33 +426,102 @@ def search_index_kept_in_step(db: sqlite_utils.Database, episode_id: str):
 
 
 def _apply_difference(db, removed: list, added: list) -> None:
+    """Term counts, list entries and new lists for segments removed and added.
+
+    A new segment joins a list only if it outweighs the bound (else the list's top k stay
+    provable as they are); it joins the head only if it outweighs the head's least entry,
+    which keeps every tail entry at most that heavy (reading the head before the tail
+    keeps impact order), and sends most new entries to the tail's end.
+    """
     conn = db.conn
     frequent, champions = _settings(db, None, None)
-    listed = {
-        term: (list_avgdl, bound)
-        for term, list_avgdl, bound in conn.execute("select term, avgdl, bound from search_lists")
-    }
+    lists = _list_summaries(conn)
     changes: Counter = Counter()
+    leaving = []
     for rowid, (counts, length) in tokenize_rows([(i, t or "") for i, t in removed]).items():
         changes.update({term: -1 for term in counts})
-        conn.executemany(
-            "delete from search_champions where term = ? and weight = ? and segment_id = ?",
-            [
-                _entry(term, rowid, counts[term], length, listed[term][0])[:3]
-                for term in counts.keys() & listed.keys()
-            ],
-        )
-    entering = []
+        leaving += [
+            _entry(term, rowid, counts[term], length, lists[term].avgdl)
+            for term in counts.keys() & lists.keys()
+        ]
+    _remove_entries(conn, leaving)
+    head, tail = [], []
     for rowid, (counts, length) in tokenize_rows([(i, t or "") for i, t in added]).items():
         changes.update({term: 1 for term in counts})
-        for term in counts.keys() & listed.keys():
-            list_avgdl, bound = listed[term]
-            if weight(counts[term], length, list_avgdl) > bound:
-                entering.append(_entry(term, rowid, counts[term], length, list_avgdl))
-    conn.executemany("insert or replace into search_champions values (?, ?, ?, ?, ?)", entering)
+        for term, tf in counts.items():
+            listed = lists.get(term)
+            if listed is None:
+                continue
+            w = weight(tf, length, listed.avgdl)
+            if w <= listed.bound:
+                continue
+            if w > listed.least_in_head:
+                head.append((term, w, rowid, tf, length))
+            else:
+                tail.append((term, rowid, w, tf, length))
+    _insert_entries(conn, head, tail)
+    _count_and_trim(conn, lists, Counter(row[0] for row in head + tail), champions)
     _change_document_frequencies(conn, changes)
-    _list_newly_frequent_terms(db, changes, listed, frequent, champions)
+    _list_newly_frequent_terms(db, changes, lists, frequent, champions)
     conn.execute(f"update {STATE_TABLE} set in_step = 1")
+
+
+class _ListSummary(NamedTuple):
+    avgdl: float  # the average segment length the list was ranked under
+    bound: float
+    least_in_head: float  # infinite once deletions empty the head: all then goes to the tail
+    entries: int  # from search_list_sizes: counted up as entries join (deletions aside)
+
+
+def _list_summaries(conn) -> dict[str, _ListSummary]:
+    return {
+        row[0]: _ListSummary(row[1], row[2], math.inf if row[3] is None else row[3], row[4])
+        for row in conn.execute(
+            "select l.term, l.avgdl, l.bound,"
+            " (select min(c.weight) from search_champions as c where c.term = l.term),"
+            " coalesce(s.entries, 0)"
+            " from search_lists as l left join search_list_sizes as s on s.term = l.term"
+        )
+    }
+
+
+def _count_and_trim(conn, lists: dict, joined: Counter, champions: int) -> None:
+    """Add the entries that joined each list to its size; trim the lists grown past twice
+    ``champions`` (for each list about once every time its word doubles its segments)."""
+    conn.executemany(
+        "insert into search_list_sizes values (?, ?)"
+        " on conflict (term) do update set entries = entries + excluded.entries",
+        list(joined.items()),
+    )
+    for term, count in joined.items():
+        if lists[term].entries + count > 2 * champions:
+            _trim_list(conn, term, champions)
+
+
+def _trim_list(conn, term: str, champions: int) -> None:
+    """Keep a list's best ``champions`` entries (ties with the last kept too) and raise its
+    bound to the best one dropped: still every entry above the bound, as a list must be."""
+    both = (
+        "(select weight from search_champions where term = :term"
+        " union all select weight from search_list_tails where term = :term)"
+    )
+    params = {"term": term, "offset": champions - 1}
+    cut = conn.execute(
+        f"select weight from {both} order by weight desc limit 1 offset :offset", params
+    ).fetchone()
+    if cut is None:
+        return
+    params["cut"] = cut[0]
+    best_dropped = conn.execute(f"select max(weight) from {both} where weight < :cut", params)
+    best_dropped = best_dropped.fetchone()[0]
+    if best_dropped is not None:
+        conn.execute("delete from search_list_tails where term = :term and weight < :cut", params)
+        conn.execute("delete from search_champions where term = :term and weight < :cut", params)
+        conn.execute(
+            "update search_lists set bound = max(bound, ?) where term = ?", [best_dropped, term]
+        )
+    kept = conn.execute(f"select count(*) from {both}", params).fetchone()[0]
+    conn.execute("update search_list_sizes set entries = ? where term = ?", [kept, term])
 
 
 def _change_document_frequencies(conn, changes: Counter) -> None:
@@ -381,7 +552,8 @@ def _list_newly_frequent_terms(db, changes, listed, frequent, champions) -> None
         with _vocabulary_tables(db.conn):
             avgdl = fts_stats(db.conn).avgdl
             for term in crossing:
-                _build_list(db.conn, term, _lengths_from_docsize(db.conn, np), avgdl, champions, np)
+                docs, tfs, lengths = _postings_with_lengths(db.conn, term, np)
+                _build_list(db.conn, term, docs, tfs, lengths, avgdl, champions, np)
 
 
 def search_index_summary(db: sqlite_utils.Database) -> dict:
@@ -390,7 +562,10 @@ def search_index_summary(db: sqlite_utils.Database) -> dict:
     return {
         "terms": count("select count(*) from search_terms"),
         "frequent_terms": count("select count(*) from search_lists"),
-        "champions": count("select count(*) from search_champions"),
+        "champions": count(
+            "select (select count(*) from search_champions)"
+            " + (select count(*) from search_list_tails)"
+        ),
     }
 
 

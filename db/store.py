@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sqlite3
 from itertools import count
 
 import sqlite_utils
@@ -21,12 +22,14 @@ def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
     with db.atomic(), search_index_kept_in_step(db, episode.id):
         delete_episode(db, episode.id)
         db["episodes"].insert(_episode_row(episode))
+        chapter_ids = count(_next_id(db, "chapters"))
         segment_ids = count(_next_id(db, "segments"))
         word_ids = count(_next_id(db, "words"))
         segment_positions = count()
+        chapter_rows, segment_rows, word_rows = [], [], []
         for chapter in episode.chapters:
-            chapter_id = db["chapters"].insert(_chapter_row(episode.id, chapter)).last_pk
-            segment_rows, word_rows = [], []
+            chapter_id = next(chapter_ids)
+            chapter_rows.append(_chapter_row(episode.id, chapter_id, chapter))
             for segment in chapter.segments:
                 segment_id = next(segment_ids)
                 segment_rows.append(
@@ -38,8 +41,9 @@ def store_episode(db: sqlite_utils.Database, episode: AlignedEpisode) -> None:
                     _word_row(episode.id, segment_id, next(word_ids), position, word)
                     for position, word in enumerate(segment.words)
                 )
-            _insert_rows(db, "segments", segment_rows)
-            _insert_rows(db, "words", word_rows)
+        _insert_rows(db, "chapters", chapter_rows)
+        _insert_rows(db, "segments", segment_rows)
+        _insert_rows(db, "words", word_rows)
         _insert_rows(db, "warnings", _warning_rows(episode))
         _insert_rows(db, "gaps", [_gap_row(episode.id, gap) for gap in episode.transcript.gaps])
 
@@ -56,8 +60,31 @@ def delete_episode(db: sqlite_utils.Database, episode_id: str) -> bool:
 
 
 def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
-    if rows:
-        db[table].insert_all(rows, batch_size=500)
+    """All the rows in as few statements as possible (one for an episode of a few hours).
+
+    FTS5 writes its pending terms out as a new index segment before each statement inside
+    a transaction: a statement per row or per chapter leaves dozens of small segments per
+    episode, and merging them costs most in a large archive, where the index has more
+    levels. One statement writes one segment.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f"[{column}]" for column in columns)
+    per_statement = max(1, _variables_per_statement(db.conn) // len(columns))
+    row_sql = "(" + ", ".join("?" * len(columns)) + ")"
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start : start + per_statement]
+        db.execute(
+            f"insert into [{table}] ({names}) values " + ", ".join([row_sql] * len(batch)),
+            [row[column] for row in batch for column in columns],
+        )
+
+
+def _variables_per_statement(conn: sqlite3.Connection) -> int:
+    """SQLite's limit on bound values in one statement (999 before 3.32; asked on 3.11+)."""
+    getlimit = getattr(conn, "getlimit", None)
+    return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
 
 
 def _next_id(db: sqlite_utils.Database, table: str) -> int:
@@ -85,8 +112,9 @@ def _episode_row(episode: AlignedEpisode) -> dict:
     }
 
 
-def _chapter_row(episode_id: str, chapter: Chapter) -> dict:
+def _chapter_row(episode_id: str, chapter_id: int, chapter: Chapter) -> dict:
     return {
+        "id": chapter_id,
         "episode_id": episode_id,
         "position": chapter.position,
         "title": chapter.title,

@@ -15,10 +15,15 @@ from db.search import (
     search,
     search_chapters,
 )
-from db.search_index import index_in_step, rebuild_search_index, search_index_summary
+from db.search_index import (
+    LIST_TABLES,
+    index_in_step,
+    rebuild_search_index,
+    search_index_summary,
+)
 from db.store import store_episode
 
-from .synthetic import build_synthetic_archive, synthetic_episode
+from .synthetic import build_synthetic_archive, synthetic_episode, vocabulary
 
 FILTERS = SearchFilters()
 
@@ -81,8 +86,92 @@ def test_storing_an_episode_keeps_the_lists_exact(small_archive, tmp_path):
 
     store_episode(grown, synthetic_episode(99, random.Random(3), words, 150, 3))
     assert index_in_step(grown.conn)
+    lists_hold_what_they_must(grown)
     for word in words[:60]:
         assert rank_segments(grown.conn, word, FILTERS, 10) == exact(grown, word, 10), word
+
+
+def lists_hold_what_they_must(db):
+    """Every list holds every segment whose weight for its word beats the list's bound, with
+    the true tf and length (and so weight); no tail entry outweighs the head's least."""
+    from db.search_index import _segment_lengths, _vocabulary_tables, weight
+
+    import numpy as np
+
+    with _vocabulary_tables(db.conn):
+        lengths = _segment_lengths(db.conn, np)
+        for term, list_avgdl, bound in db.execute("select term, avgdl, bound from search_lists"):
+            postings = dict(
+                db.execute(
+                    "select doc, count(*) from temp.search_vocab_instance"
+                    " where term = ? group by doc",
+                    [term],
+                )
+            )
+            parts = [
+                {
+                    segment_id: (w, tf, length)
+                    for w, segment_id, tf, length in db.execute(
+                        f"select weight, segment_id, tf, length from {table} where term = ?",
+                        [term],
+                    )
+                }
+                for table in ("search_champions", "search_list_tails")
+            ]
+            head, tail = parts
+            assert not head.keys() & tail.keys(), term
+            if head and tail:
+                assert max(w for w, _, _ in tail.values()) <= min(w for w, _, _ in head.values())
+            entries = {**head, **tail}
+            for segment_id, tf in postings.items():
+                w = weight(tf, int(lengths[segment_id]), list_avgdl)
+                if w > bound:
+                    assert entries.get(segment_id) == (w, tf, lengths[segment_id]), term
+            for segment_id, (w, tf, length) in entries.items():
+                assert postings.get(segment_id) == tf and lengths[segment_id] == length, term
+                assert w == weight(tf, length, list_avgdl) and w >= bound, term
+
+
+def test_lists_kept_by_ingest_alone_stay_exact_and_bounded(tmp_path):
+    """An archive never reindexed: lists begin as words cross ``frequent``, grow as episodes
+    come, and are trimmed at twice ``champions``; replacing and deleting episodes too."""
+    import random
+
+    from db.store import delete_episode
+
+    db = open_archive(tmp_path / "ingested.db")
+    rebuild_search_index(db, frequent=20, champions=60)  # a list begun at df <= 60 is whole
+    rng = random.Random(5)
+    words = vocabulary(300, rng)
+    for index in range(8):
+        episode = synthetic_episode(index, rng, words, 40, 2)
+        if index == 0:  # a segment of 200 tokens: its length takes two bytes in FTS5's docsize
+            episode.chapters[0].segments[0].text = " ".join(words[:10] * 20)
+        store_episode(db, episode)
+    store_episode(db, synthetic_episode(3, rng, words, 60, 3))  # replaced by other words
+    delete_episode(db, "synthetic-0005")
+    assert index_in_step(db.conn)
+    bounds = [row[0] for row in db.execute("select bound from search_lists")]
+    assert len(bounds) > 20 and 0.0 in bounds  # whole lists, not yet trimmed
+    assert sum(bound > 0.0 for bound in bounds) >= 3  # trimmed: left out what no longer fits
+    largest = db.execute(
+        "select max(n) from (select count(*) as n from search_list_tails group by term)"
+    ).fetchone()[0]
+    assert 60 < largest <= 2 * 60
+    lists_hold_what_they_must(db)
+    for word in words:
+        for k in (1, 5, 20):
+            assert rank_segments(db.conn, word, FILTERS, k) == exact(db, word, k), (word, k)
+
+
+def test_dropping_a_list_drops_its_tail(small_archive, tmp_path):
+    """As code that knows nothing of tails (an older version) would rebuild the lists."""
+    db, _ = small_archive
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    db.conn.backup(copy)
+    copy.execute("delete from search_lists")
+    assert copy.execute("select count(*) from search_list_tails").fetchone()[0] == 0
+    assert copy.execute("select count(*) from search_list_sizes").fetchone()[0] == 0
 
 
 def test_plain_sql_inserts_are_searchable_and_reindex_restores_the_fast_path(tmp_path):
@@ -99,7 +188,7 @@ def test_plain_sql_inserts_are_searchable_and_reindex_restores_the_fast_path(tmp
     assert search(plain, word).hits == search(db, word).hits  # FTS5 ranks meanwhile
     rebuild_search_index(plain)
     assert index_in_step(plain.conn)
-    for table in ("search_terms", "search_lists", "search_champions"):
+    for table in LIST_TABLES:
         assert list(plain[table].rows) == list(db[table].rows)
     for word in words[:40]:
         assert search(plain, word).hits == search(db, word).hits

@@ -48,6 +48,7 @@ def test_migrations_build_the_schema_and_rerun_as_a_no_op(db_path):
         "m005b_chapter_links",
         "m005c_segment_speakers",
         "m006_search_index",
+        "m007_search_list_tails",
     ]
     schema = db.execute("select group_concat(sql) from sqlite_master").fetchone()[0]
     db.close()
@@ -129,7 +130,7 @@ def test_a_failure_mid_store_leaves_the_archive_as_it_was(db_path, monkeypatch):
     monkeypatch.setattr("db.store._insert_rows", failing_insert)
     with pytest.raises(sqlite3.OperationalError):
         store_episode(db, fake_episode("a", texts=("Entirely different words now.",)))
-    assert calls == ["segments", "words"]
+    assert calls == ["chapters", "segments", "words"]
     assert counts(db) == before
     assert db.execute("select text from segments order by position").fetchone()[0].startswith("Ask")
 
