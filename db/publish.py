@@ -51,8 +51,9 @@ SEARCH_CODE = (
     "plugins/__init__.py",
     "plugins/archive_rules.py",
 )
-# What a bundle needs installed beside Python: the plugins and the search code import both.
-BUNDLE_REQUIREMENTS = ("datasette>=0.65.3,<1.0", "sqlite-utils>=4.0")
+# What a bundle needs installed beside Python: what the plugins and the search code import
+# (numpy ranks several frequent words together from their champion lists).
+BUNDLE_REQUIREMENTS = ("datasette>=0.65.3,<1.0", "sqlite-utils>=4.0", "numpy")
 
 
 class PublishError(Exception):
@@ -256,7 +257,7 @@ transcript-archive on {date}.
 
 ## Serve it
 
-With Python 3.10 or later, install Datasette and sqlite-utils once
+With Python 3.10 or later, install Datasette, sqlite-utils and numpy once
 (`pip install {requirements}`), then, inside this folder:
 
     datasette serve .
@@ -283,8 +284,8 @@ code they share with the archive in `plugins/archive_lib/`.
 `datasette publish heroku` takes the same options. `--static audio:audio` puts the audio
 folder beside the archive in the container, where the audio route finds it; episodes
 with a public `audio_url` link there and need no copy. `--install` keeps the container
-on the Datasette these plugins and canned queries are written for, with sqlite-utils,
-which the search code uses.
+on the Datasette these plugins and canned queries are written for, with sqlite-utils
+and numpy, which the search code uses.
 
 ## What is here
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from db.publish import shipped_files
+from db.schema import open_archive
+from db.search_index import rebuild_search_index
 from db.serve import web_files
 
 from .server import running_server
@@ -136,6 +138,29 @@ def test_the_readme_command_serves_the_moved_bundle_read_only(run_cli, archive, 
         assert found["count"] == {"moments": 4, "episodes": 2, "at_least": False}
 
 
+def test_the_bundle_ranks_words_frequent_together_on_what_its_readme_installs(
+    run_cli, tmp_path
+):
+    """Ranking several frequent words together reads their champion lists with numpy: the
+    bundle's README must say to install it, or that search fails where it is served."""
+    import random
+
+    from db.store import store_episode
+
+    from .synthetic import synthetic_episode
+
+    path, rng = tmp_path / "chatter.db", random.Random(3)
+    db = open_archive(path)
+    for index in range(2):  # 3,200 segments, nearly all holding both words
+        store_episode(db, synthetic_episode(index, rng, ["alpha", "beta"], 1600, 4))
+    rebuild_search_index(db, frequent=1000)
+    db.close()
+    assert publish(run_cli, path, tmp_path / "site").exit_code == 0
+    with running_server(readme_serve_command(tmp_path / "site"), cwd=tmp_path / "site") as base:
+        found = get_json(base + "/-/search.json?q=alpha+beta")
+    assert found["count"]["at_least"] and len(found["hits"]) == 20
+
+
 def test_the_readme_deploy_command_names_the_bundles_own_files(run_cli, archive, tmp_path):
     assert publish(run_cli, archive, tmp_path / "site").exit_code == 0
     readme = (tmp_path / "site" / "README.md").read_text().replace("\\\n", " ")
@@ -152,7 +177,7 @@ def test_the_readme_deploy_command_names_the_bundles_own_files(run_cli, archive,
         assert (tmp_path / "site" / path).exists()
     assert options["--static"] == "audio:audio" and (tmp_path / "site" / "audio").is_dir()
     installs = [value for option, value in zip(args, args[1:]) if option == "--install"]
-    assert installs == ["datasette>=0.65.3,<1.0", "sqlite-utils>=4.0"]
+    assert installs == ["datasette>=0.65.3,<1.0", "sqlite-utils>=4.0", "numpy"]
     settings = shlex.split(options["--extra-options"])
     assert settings[:3] == ["--setting", "sql_time_limit_ms", "1000"]
 
