@@ -15,6 +15,7 @@ Everything else (phrases, prefixes, operators, rare words) FTS5 ranks itself.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -34,6 +35,25 @@ ORDERS = ("relevance", "newest")
 
 _PLAIN_WORD = re.compile(r'^(?:[^\W]+|"[^"]*")$')
 _OPERATOR = re.compile(r"^(AND|OR|NOT|NEAR)$")
+
+
+def one_snapshot(function):
+    """Run ``function(db, ...)`` inside one read transaction: every read sees the archive
+    as of one moment, so term statistics, champion lists and rows agree even while an
+    ingest stores an episode into a live archive (WAL readers keep their snapshot)."""
+
+    @functools.wraps(function)
+    def in_one_snapshot(db, *args, **kwargs):
+        conn = db.conn
+        if conn.in_transaction:
+            return function(db, *args, **kwargs)
+        conn.execute("begin")
+        try:
+            return function(db, *args, **kwargs)
+        finally:
+            conn.execute("commit")
+
+    return in_one_snapshot
 
 
 class SearchQueryError(Exception):
@@ -77,6 +97,7 @@ class SearchResults:
 NO_FILTERS = SearchFilters()
 
 
+@one_snapshot
 def search(
     db: sqlite_utils.Database,
     query: str,
@@ -605,6 +626,7 @@ def _hit_rows(conn, ranked: list[tuple[int, float]], fts: str, mark) -> list[dic
 COUNT_CAP = 1000  # moments counted exactly; past that, "more than 1,000"
 
 
+@one_snapshot
 def search_results(
     db: sqlite_utils.Database,
     query: str,
@@ -641,6 +663,7 @@ def search_results(
     return SearchResults(found, count, titles)
 
 
+@one_snapshot
 def count_matches(
     db: sqlite_utils.Database,
     query: str,
@@ -708,6 +731,7 @@ limit :limit
 """
 
 
+@one_snapshot
 def search_chapters(
     db: sqlite_utils.Database,
     query: str,
@@ -758,6 +782,7 @@ limit :limit
 """
 
 
+@one_snapshot
 def search_chapter_text(
     db: sqlite_utils.Database,
     query: str,

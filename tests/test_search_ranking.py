@@ -270,3 +270,35 @@ def test_reindex_command_after_plain_sql(tmp_path):
     assert after.exit_code == 0 and "reindex" not in after.stderr and after.stdout.count("[") == 3
     bad = runner.invoke(cli, ["reindex", "--db", str(tmp_path / "missing.db")])
     assert bad.exit_code == 1 and "no archive here" in bad.stderr
+
+
+def test_a_search_reads_one_snapshot_while_an_episode_is_stored(tmp_path, monkeypatch):
+    """A live archive takes episodes while visitors search: an episode committed between
+    a search's reads must not mix into it (term statistics from before, rows from after)."""
+    import random
+
+    import db.search_index as index
+    from db.search import search
+
+    path, rng = tmp_path / "live.db", random.Random(5)
+    writer = open_archive(path)
+    for number in range(2):
+        store_episode(writer, synthetic_episode(number, rng, ["alpha", "beta", "gamma"], 100, 2))
+    rebuild_search_index(writer, frequent=10)  # lists for every word
+    reader = open_archive(path)
+    before = [hit["segment_id"] for hit in search(reader, "alpha").hits]
+    stats_then_store = index.fts_stats
+
+    def store_meanwhile(conn):
+        stats = stats_then_store(conn)
+        if not stored:  # an episode of nothing but "alpha", committed mid-search
+            stored.append(synthetic_episode(7, rng, ["alpha"], 40, 1))
+            store_episode(writer, stored[0])
+        return stats
+
+    stored = []
+    monkeypatch.setattr(index, "fts_stats", store_meanwhile)
+    during = [hit["segment_id"] for hit in search(reader, "alpha").hits]
+    after = [hit["episode_id"] for hit in search(reader, "alpha").hits]
+    assert stored and during == before
+    assert set(after) == {"synthetic-0007"}  # the next search sees it whole
