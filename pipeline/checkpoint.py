@@ -20,7 +20,8 @@ from pathlib import Path
 from .records import Gap, Segment, Word
 
 logger = logging.getLogger(__name__)
-# 2: the detector restarts at whole 30 s of file time and repair decodes without it;
+# 2: the detector restarts at whole 30 s of file time, repair decodes without it, and
+# sampling starts afresh for every chunk;
 # a chunk decoded the older way would not match one decoded now.
 FORMAT_VERSION = 2
 

@@ -96,25 +96,41 @@ class Transcriber:
         compute_type: str = "auto",
         cpu_threads: int = 0,
     ):
-        from faster_whisper import WhisperModel
-
         self.name = model
         self.device = pick_device(device)
         self.compute_type = pick_compute_type(compute_type, self.device)
-        location = resolve_model(model)
+        self.cpu_threads = cpu_threads
+        self.model = self._load_model()
+        self._sampled = False  # whether sequential decoding may have drawn random samples
+
+    def _load_model(self):
+        from faster_whisper import WhisperModel
+
+        location = resolve_model(self.name)
         try:
-            self.model = WhisperModel(
+            return WhisperModel(
                 location,
                 device=self.device,
                 compute_type=self.compute_type,
-                cpu_threads=cpu_threads,
+                cpu_threads=self.cpu_threads,
                 local_files_only=Path(location).is_dir(),
             )
         except Exception as ex:  # ctranslate2 and huggingface raise many kinds
             raise TranscribeError(
-                f"cannot load model {model!r} on {self.device} ({self.compute_type}): "
+                f"cannot load model {self.name!r} on {self.device} ({self.compute_type}): "
                 f"{_one_line(ex)}"
             ) from None
+
+    def _restart_sampling(self) -> None:
+        """Temperature fallback samples at random, and CTranslate2 seeds each decoding
+        thread's generator once, when that thread first samples: set_random_seed does not
+        reseed it. So after a call that may have sampled, the model is loaded again (new
+        threads, 0.2 s for tiny.en) and every call samples as a process's first call would:
+        a resumed run decodes its next chunk exactly as the uninterrupted run did."""
+        if self._sampled:
+            self.model = self._load_model()
+            self._sampled = False
+        _seed_sampling()
 
     @classmethod
     def from_settings(cls, settings: TranscriptionSettings) -> "Transcriber":
@@ -145,9 +161,7 @@ class Transcriber:
         """
         language = language or ("en" if self.english_only else None)
         started = time.perf_counter()
-        # Temperature fallback samples at random: the same seed for every call gives a
-        # resumed run the same words as an uninterrupted one.
-        _seed_sampling()
+        self._restart_sampling()
         try:
             speech = speech_regions(samples, offset=offset)
             if batch_size > 1:
@@ -175,6 +189,7 @@ class Transcriber:
     def _transcribe_sequential(self, samples, language, vad_filter: bool = True):
         # Conditioning on the previous window's text lets one window's mistakes carry
         # into the next, and on the corpus it drops a sonnet's closing line.
+        self._sampled = True  # any window may fall back to sampling
         return self.model.transcribe(
             samples,
             language=language,
