@@ -186,14 +186,9 @@ def killed_and_resumed(audio: Path, db: Path, whole: dict) -> dict:
 
 
 def _checkpointed_seconds(folder: Path) -> float:
-    total = 0.0
-    for path in folder.glob("*/chunk-*.json"):
-        try:
-            data = json.loads(path.read_text())
-        except ValueError:
-            continue
-        total = max(total, data["end"])
-    return total
+    from pipeline.checkpoint import kept_checkpoints
+
+    return max((kept.transcribed_seconds for kept in kept_checkpoints(folder)), default=0.0)
 
 
 def segments_of(db: Path) -> list[tuple]:

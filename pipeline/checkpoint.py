@@ -63,24 +63,29 @@ class KeptCheckpoint:
 
 
 def kept_checkpoints(root: str | os.PathLike) -> list[KeptCheckpoint]:
-    """The checkpoints under ``root``, oldest first."""
+    """The checkpoints under ``root``, oldest first. A running ingest may write or remove
+    one meanwhile: its half-written files are left out, a removed one is skipped."""
     kept = []
-    for folder in sorted(Path(root).glob("*/manifest.json")):
-        folder = folder.parent
-        files = [path for path in folder.iterdir() if path.is_file()]
-        checkpoint = Checkpoint.at(root, folder.name)
-        manifest = checkpoint._stored_manifest() or {}
-        kept.append(
-            KeptCheckpoint(
-                sha256=manifest.get("sha256", folder.name),
-                folder=folder,
-                chunks=checkpoint.finished_chunks(),
-                transcribed_seconds=_transcribed_seconds(folder),
-                modified=max(path.stat().st_mtime for path in files),
-                size=sum(path.stat().st_size for path in files),
-            )
-        )
+    for manifest in Path(root).glob("*/manifest.json"):
+        try:
+            kept.append(_kept_checkpoint(Path(root), manifest.parent))
+        except FileNotFoundError:
+            continue  # stored, and its checkpoint removed, while we looked
     return sorted(kept, key=lambda checkpoint: checkpoint.modified)
+
+
+def _kept_checkpoint(root: Path, folder: Path) -> KeptCheckpoint:
+    checkpoint = Checkpoint.at(root, folder.name)
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".tmp-")]
+    stats = [path.stat() for path in files]
+    return KeptCheckpoint(
+        sha256=(checkpoint._stored_manifest() or {}).get("sha256", folder.name),
+        folder=folder,
+        chunks=checkpoint.finished_chunks(),
+        transcribed_seconds=_transcribed_seconds(folder),
+        modified=max(stat.st_mtime for stat in stats),
+        size=sum(stat.st_size for stat in stats),
+    )
 
 
 def _transcribed_seconds(folder: Path) -> float:
